@@ -19,11 +19,12 @@ def main():
     ap.add_argument('--sizes', type=int, nargs='+', default=[64, 112, 224])
     ap.add_argument('--limit', type=int, default=None, help='at most this many training images')
     ap.add_argument('--workers', type=int, default=default_workers(), help='loader processes when decoding')
-    ap.add_argument('--batch', type=int, default=32)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=default_workers(), help="torch threads of the main process")
     a = ap.parse_args()
     if not a.data_dir: ap.error('give DATA_DIR or set WASTE_CBAM_DATA')
-    torch.set_num_threads(default_workers())
-    print(f"torch {torch.__version__}, {default_workers()} cores, data {a.data_dir}")
+    torch.set_num_threads(a.threads)
+    print(f"torch {torch.__version__}, {default_workers()} cores, {a.threads} torch threads, {a.workers} decoding processes, data {a.data_dir}")
 
     t0 = time.perf_counter()
     audit = audit_images(find_dataset(a.data_dir), cache=False)
@@ -40,16 +41,20 @@ def main():
             kw = dict(size=size, batch_size=a.batch, splits=('train',), verbose=False)
             dec = get_dataloaders(ix, cache=None, num_workers=a.workers, **kw)
             s_dec, n = epoch(dec.train)
+            s_dec_raw, _ = epoch(dec.train.dl)       # uint8 batches, before the batch augmentation
             t0 = time.perf_counter(); ImageCache(list(train.path), stored_size(size), cache_dir=cdir, verbose=False)
             s_build = time.perf_counter() - t0
             cached = get_dataloaders(ix, cache='disk', cache_dir=cdir, **kw)   # default: no loader processes
             epoch(cached.train)                                             # first pass warms the page cache
             s_c0, _ = epoch(cached.train)
+            s_c0_raw, _ = epoch(cached.train.dl)
             rows.append(dict(size=size, images=n, decode_img_s=n / s_dec, cache_build_s=s_build,
-                             build_img_s=len(train) / s_build, cached_img_s=n / s_c0, speedup=s_dec / s_c0))
+                             build_img_s=len(train) / s_build, cached_img_s=n / s_c0, speedup=s_dec / s_c0,
+                             decode_raw_img_s=n / s_dec_raw, cached_raw_img_s=n / s_c0_raw, speedup_raw=s_dec_raw / s_c0_raw))
             print(rows[-1], flush=True)
     t = pd.DataFrame(rows).set_index('size')
-    print(f"\nTraining-loader epoch incl. batch augmentation, batch {a.batch} (decode: {a.workers} loader processes; cached: none):")
+    print(f"\nTraining-loader epoch, batch {a.batch} (decode: {a.workers} loader processes; cached: none); "
+          f"*_raw: uint8 batches before the batch augmentation:")
     print(t.round(1).to_string())
 
 if __name__ == '__main__': main()
