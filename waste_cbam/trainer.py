@@ -114,6 +114,7 @@ def _cbam_resnet(cfg:TrainConfig, num_classes:int):
 
 def build_model(cfg:TrainConfig, num_classes:int)->nn.Module:
     "The model `cfg.arch` names, for `num_classes` classes."
+    if cfg.arch not in MODELS: import waste_cbam.baselines   # registers torchvision's models (chapter 07)
     if cfg.arch not in MODELS: raise ValueError(f"Unknown arch {cfg.arch!r}; registered: {sorted(MODELS)}")
     return MODELS[cfg.arch](cfg, num_classes)
 
