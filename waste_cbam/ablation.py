@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import os
+from fastcore.script import call_parse, Param
 from .trainer import TrainConfig, preset
-from .baselines import SEEDS, run_variants, summarise, paired_comparison, comparison_table
+from .baselines import SEEDS, DONE, BASELINES, select, run_variants, summarise, paired_comparison, comparison_table
 
 # %% auto #0
 __all__ = ['ABLATION', 'GROUPS', 'ablation', 'ablation_table', 'plot_ablation', 'study_cli']
@@ -46,10 +48,7 @@ def ablation(base:TrainConfig,          # config every variant starts from (data
              **kw,                      # passed to `run_variants` (split, data, verbose)
             )->pd.DataFrame:
     "Train and evaluate the ablation variants, each with every seed; resumable; one row per run."
-    variants = list(ABLATION) if variants is None else list(variants)
-    unknown = [v for v in variants if v not in ABLATION]
-    if unknown: raise ValueError(f"Unknown ablation variants {unknown}; choose from {list(ABLATION)}")
-    return run_variants(base, {v: ABLATION[v] for v in variants}, out_dir, seeds=seeds, table=table, **kw)
+    return run_variants(base, select(ABLATION, variants, 'ablation'), out_dir, seeds=seeds, table=table, **kw)
 
 # %% ../nbs/08_ablation.ipynb #918dfc32
 def ablation_table(results:pd.DataFrame,            # `ablation`'s table
@@ -77,7 +76,7 @@ def plot_ablation(results:pd.DataFrame,  # `ablation`'s table
                   title:str=''):
     "One panel per group: every run as a small dot, each variant's mean ± std, the reference's mean as a line."
     import matplotlib.pyplot as plt
-    ok = results[results.status.isin(['completed', 'early_stopped', 'stopped'])]
+    ok = results[results.status.isin(DONE)]
     groups = {g: [v for v in vs if v in set(ok.variant)] for g, vs in groups.items()}
     groups = {g: vs for g, vs in groups.items() if vs}
     fig, axs = plt.subplots(1, len(groups), figsize=(3.2 + 0.9 * sum(map(len, groups.values())), 3.6),
@@ -95,8 +94,7 @@ def plot_ablation(results:pd.DataFrame,  # `ablation`'s table
     return fig
 
 # %% ../nbs/08_ablation.ipynb #1de3fc2a
-from fastcore.script import call_parse, Param
-import os
+_get_preset = preset
 
 @call_parse
 def study_cli(which:Param("'baselines' or 'ablation'", str, opt=False),
@@ -110,18 +108,14 @@ def study_cli(which:Param("'baselines' or 'ablation'", str, opt=False),
               out_dir:str='runs/study',  # study folder
              ):
     "Train and evaluate the baselines or the ablation variants, several seeds each, then print the summary table."
-    from waste_cbam.baselines import BASELINES
-    from waste_cbam.trainer import preset as _preset
     studies = {'baselines': BASELINES, 'ablation': ABLATION}
     if which not in studies: raise SystemExit(f"Choose 'baselines' or 'ablation', not {which!r}.")
     data = data or os.environ.get('WASTE_CBAM_DATA', '')
     if not data: raise SystemExit("Give the data folder (waste_cbam_study ablation DATA_DIR) or set WASTE_CBAM_DATA.")
-    base = _preset(preset, data=data, **{k: v for k, v in dict(img_size=img_size, epochs=epochs, limit=limit).items() if v is not None})
-    names = variants.split(',') if variants else list(studies[which])
-    unknown = [v for v in names if v not in studies[which]]
-    if unknown: raise SystemExit(f"Unknown {which} variants {unknown}; choose from {list(studies[which])}")
-    res = run_variants(base, {v: studies[which][v] for v in names}, out_dir, seeds=tuple(int(s) for s in seeds.split(',')),
-                       table=f'{which}.csv')
+    base = _get_preset(preset, data=data, **{k: v for k, v in dict(img_size=img_size, epochs=epochs, limit=limit).items() if v is not None})
+    try: chosen = select(studies[which], variants.split(',') if variants else None, which)
+    except ValueError as e: raise SystemExit(str(e))
+    res = run_variants(base, chosen, out_dir, seeds=tuple(int(s) for s in seeds.split(',')), table=f'{which}.csv')
     print(comparison_table(summarise(res)).to_string())
     ref = 'none' if which == 'ablation' else 'resnet'
-    if ref in names and len(names) > 1: print(paired_comparison(res, ref).to_string(index=False))
+    if ref in chosen and len(chosen) > 1: print(paired_comparison(res, ref).to_string(index=False))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_baselines.ipynb #a5e85c0a
 from __future__ import annotations
-import json, copy, time
+import json, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -13,15 +13,13 @@ from torch import nn
 import torchvision.models as tvm
 from scipy import stats
 
-from .data import get_dataloaders, get_data_dir
-from .resnet import count_params, count_flops
-from .trainer import TrainConfig, preset, register_model, build_model, run_trial, MODELS
+from .trainer import TrainConfig, preset, register_model, build_model, run_trial, data_for, DATA_FIELDS
 from .grid_search import trial_config
-from .evaluation import evaluate, inference_speed
+from .evaluation import evaluate, speed_table, _suffix
 
 # %% auto #0
-__all__ = ['TORCHVISION', 'BASELINES', 'SEEDS', 'torchvision_classifier', 'download_weights', 'variant_config', 'run_variants',
-           'cost_table', 'summarise', 'paired_comparison', 'comparison_table', 'plot_accuracy_cost']
+__all__ = ['TORCHVISION', 'BASELINES', 'SEEDS', 'DONE', 'torchvision_classifier', 'download_weights', 'select', 'variant_config',
+           'run_variants', 'cost_table', 'summarise', 'paired_comparison', 'comparison_table', 'plot_accuracy_cost']
 
 # %% ../nbs/07_baselines.ipynb #99c01bca
 TORCHVISION = {
@@ -89,7 +87,17 @@ BASELINES = {
     'efficientnet_b0': dict(arch='efficientnet_b0'),
 }
 SEEDS = (0, 1, 2)
-_DATA_FIELDS = ('data', 'img_size', 'batch_size', 'cache', 'sampler', 'num_workers', 'limit', 'augment')
+DONE = ('completed', 'early_stopped', 'stopped')   # statuses of runs that have a best checkpoint to compare
+
+def select(study:dict,   # {name: config fields}, e.g. `BASELINES`
+           names=None,   # the names wanted (default: all)
+           kind:str='',  # what the study is called in the error message
+          )->dict:
+    "The variants of `study` called `names`, in that order; an unknown name is an error that lists the known ones."
+    names = list(study) if names is None else list(names)
+    unknown = [v for v in names if v not in study]
+    if unknown: raise ValueError(f"Unknown {kind + ' ' if kind else ''}variants {unknown}; choose from {list(study)}")
+    return {v: study[v] for v in names}
 
 def variant_config(base:TrainConfig, # the config every variant starts from
                    changes:dict,     # the variant's config fields
@@ -102,10 +110,9 @@ def variant_config(base:TrainConfig, # the config every variant starts from
 # %% ../nbs/07_baselines.ipynb #664ac27e
 def _run_metrics(run_dir:Path, split:str, data)->dict:
     "The stored evaluation of a run's best checkpoint on `split`, computed (and stored) when missing or stale."
-    f = run_dir/('metrics.json' if split == 'test' else f'metrics_{split}.json')
-    if not (f.exists() and f.stat().st_mtime >= (run_dir/'best.pt').stat().st_mtime):
-        evaluate(run_dir, split, data=data, figures=False)
-    m = json.loads(f.read_text())
+    f = run_dir/f'metrics{_suffix(split)}.json'
+    if f.exists() and f.stat().st_mtime >= (run_dir/'best.pt').stat().st_mtime: m = json.loads(f.read_text())
+    else: m = evaluate(run_dir, split, data=data, figures=False).metrics
     return {f'{split}_acc': m['accuracy'], f'{split}_f1': m['f1_macro'], f'{split}_auc': m['roc_auc'],
             **{f'{split}_f1_{c}': v['f1'] for c, v in m['per_class'].items()}}
 
@@ -120,20 +127,17 @@ def run_variants(base:TrainConfig,         # config every run starts from (data,
                 )->pd.DataFrame:
     "Train every variant with every seed on one budget, evaluate each run; resumable; one row per run."
     out_dir = Path(out_dir); rows = []
-    if data is None:
-        data = get_dataloaders(base.data or str(get_data_dir(verbose=False)), size=base.img_size,
-                               batch_size=base.batch_size, cache=base.cache, augment=base.augment, sampler=base.sampler,
-                               num_workers=base.num_workers, seed=base.seed, limit=base.limit, verbose=False)
+    data = data or data_for(base)
     for seed in seeds:   # seeds outermost: a cut-short study has every variant at its first seeds
         for name, changes in variants.items():
             cfg = variant_config(base, changes, seed, out_dir)
-            same = all(getattr(cfg, k) == getattr(base, k) for k in _DATA_FIELDS)
+            same = all(getattr(cfg, k) == getattr(base, k) for k in DATA_FIELDS)
             t0 = time.time()
             r = run_trial(cfg, data=data if same else None)
             row = dict(variant=name, seed=seed, **{k: r.get(k) for k in ('arch', 'attention', 'order', 'pool',
                        'reduction_ratio', 'kernel_size', 'status', 'epochs_run', 'best_epoch', 'seconds',
                        'seconds_per_epoch', 'best_val_acc', 'best_val_f1', 'run_dir', 'error')})
-            if split and r['status'] in ('completed', 'early_stopped', 'stopped'):
+            if split and r['status'] in DONE:
                 row |= _run_metrics(Path(r['run_dir']), split, data if same else None)
             rows.append(row)
             if verbose: print(f"{name} seed {seed}: {r['status']}, val F1 {r.get('best_val_f1', float('nan')):.4f}"
@@ -157,14 +161,13 @@ def cost_table(base:TrainConfig,   # config the variants start from (input size,
     rows = []
     for name, changes in variants.items():
         cfg = base.replace(**changes, pretrained=None)
-        m = build_model(cfg, num_classes)
-        s = inference_speed(m, cfg.img_size, device, amp=amp, channels_last=cfg.channels_last, threads=threads,
-                            batch_sizes=(batch,), **kw)
+        s = speed_table(build_model(cfg, num_classes), cfg.img_size, settings=[(device, amp, cfg.channels_last)],
+                        threads=threads, batch_sizes=(batch,), **kw).iloc[0]
         # CUDA: peak allocated memory of the runs; CPU: growth of the process's peak RSS over its size before
-        mem = s['peak_mem_mib'] if s['device'] == 'cuda' else s['mem_over_idle_mib']
-        rows.append(dict(variant=name, params_m=count_params(m) / 1e6, gflops=count_flops(m, cfg.img_size),
-                         infer_ms=s['latency_ms_median'], infer_img_s=s[f'throughput_b{batch}'],
-                         infer_mem_mib=mem, device=s['device_name'], precision=s['precision']))
+        mem = s.peak_mem_mib if s.device == 'cuda' else s.mem_over_idle_mib
+        rows.append(dict(variant=name, params_m=s.params_m, gflops=s.gflops, infer_ms=s.latency_ms_median,
+                         infer_img_s=s[f'throughput_b{batch}'], infer_mem_mib=mem, device=s.device_name,
+                         precision=s.precision))
     return pd.DataFrame(rows)
 
 # %% ../nbs/07_baselines.ipynb #a0e0f3f0
@@ -175,7 +178,7 @@ def summarise(results:pd.DataFrame,     # `run_variants`' table
               metrics:list|None=None,   # columns to average (default: test accuracy, F1s, AUC and val F1)
              )->pd.DataFrame:
     "Mean and standard deviation over seeds of each variant's metrics, seconds per epoch, and its costs."
-    ok = results[results.status.isin(['completed', 'early_stopped', 'stopped'])]
+    ok = results[results.status.isin(DONE)]
     metrics = metrics or [c for c in ['test_acc', 'test_f1', *_classes_f1(results), 'test_auc', 'best_val_f1'] if c in ok]
     g = ok.groupby('variant', sort=False)
     out = pd.DataFrame({'seeds': g.size()})
@@ -191,7 +194,7 @@ def paired_comparison(results:pd.DataFrame, # `run_variants`' table
                       level:float=0.95,     # confidence level of the interval
                      )->pd.DataFrame:
     "Per-seed differences `variant - reference` of `metric`: mean, CI, paired t-test p-value, whether the CI excludes 0."
-    ok = results[results.status.isin(['completed', 'early_stopped', 'stopped'])]
+    ok = results[results.status.isin(DONE)]
     wide = ok.pivot_table(index='seed', columns='variant', values=metric)
     if reference not in wide: raise ValueError(f"No finished runs of the reference {reference!r}; variants: {sorted(wide.columns)}")
     rows = []

@@ -21,9 +21,10 @@ from .data import get_dataloaders, get_data_dir, split_index, audit_images, find
 from .resnet import cbam_resnet, load_torchvision_weights
 
 # %% auto #0
-__all__ = ['PRESETS', 'MODELS', 'TrainConfig', 'preset', 'register_model', 'build_model', 'seed_everything', 'StopTraining',
-           'NonFiniteLoss', 'cpu_bf16_native', 'Trainer', 'train_epoch', 'evaluate_loader', 'save_checkpoint',
-           'load_checkpoint', 'load_model', 'fit', 'history_df', 'result', 'plot_history', 'run_trial', 'train_cli']
+__all__ = ['PRESETS', 'MODELS', 'DATA_FIELDS', 'TrainConfig', 'preset', 'register_model', 'data_for', 'build_model',
+           'seed_everything', 'StopTraining', 'NonFiniteLoss', 'cpu_bf16_native', 'Trainer', 'train_epoch',
+           'evaluate_loader', 'save_checkpoint', 'load_checkpoint', 'load_model', 'fit', 'history_df', 'result',
+           'plot_history', 'run_trial', 'train_cli']
 
 # %% ../nbs/03_trainer.ipynb #d66303a1
 @dataclass
@@ -112,6 +113,15 @@ def _cbam_resnet(cfg:TrainConfig, num_classes:int):
     if cfg.pretrained: load_torchvision_weights(m, cfg.pretrained)
     return m
 
+# the config fields the loaders depend on: runs that agree on them can share one `WasteData`
+DATA_FIELDS = ('data', 'img_size', 'batch_size', 'cache', 'sampler', 'num_workers', 'limit', 'augment')
+
+def data_for(cfg:TrainConfig)->WasteData:
+    "The loaders `cfg` trains on (its data folder or index, or $WASTE_CBAM_DATA), built as its `DATA_FIELDS` say."
+    return get_dataloaders(cfg.data or str(get_data_dir(verbose=False)), size=cfg.img_size, batch_size=cfg.batch_size,
+                           cache=cfg.cache, augment=cfg.augment, sampler=cfg.sampler, num_workers=cfg.num_workers,
+                           seed=cfg.seed, limit=cfg.limit, verbose=False)
+
 def build_model(cfg:TrainConfig, num_classes:int)->nn.Module:
     "The model `cfg.arch` names, for `num_classes` classes."
     if cfg.arch not in MODELS: import waste_cbam.baselines   # registers torchvision's models (chapter 07)
@@ -150,9 +160,7 @@ class Trainer:
         self.cfg, self.callbacks, self.progress = cfg, list(callbacks or []), progress
         self.device = torch.device(cfg.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
         seed_everything(cfg.seed)
-        self.data = data or get_dataloaders(cfg.data or str(get_data_dir(verbose=False)), size=cfg.img_size,
-            batch_size=cfg.batch_size, cache=cfg.cache, augment=cfg.augment, sampler=cfg.sampler,
-            num_workers=cfg.num_workers, seed=cfg.seed, limit=cfg.limit, verbose=False)
+        self.data = data or data_for(cfg)
         self.classes = self.data.classes
         self.data.to(self.device)
         self.run_dir = Path(cfg.out_dir)/(cfg.name or self.default_name(cfg))
