@@ -20,13 +20,20 @@ licenses = {
 }
 statuses = [ '1 - Planning', '2 - Pre-Alpha', '3 - Alpha',
     '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive' ]
-py_versions = '3.10 3.11 3.12 3.13'.split()
 
 requirements = shlex.split(cfg.get('requirements', ''))
 if cfg.get('pip_requirements'): requirements += shlex.split(cfg.get('pip_requirements', ''))
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
-dev_requirements = (cfg.get('dev_requirements') or '').split()
+# the Python versions tested: one classifier each (settings.ini `python_versions`)
+py_versions = cfg.get('python_versions', min_python).split()
+assert py_versions[0] == min_python, "settings.ini: python_versions must start at min_python"
+
+# extras: one per `<name>_requirements` key (pip_ and conda_ are nbdev's: runtime and conda-only);
+# `dev` (the tests) also gets every other extra, since the tests exercise them all
+extras = {k[:-len('_requirements')]: shlex.split(v) for k,v in cfg.items()
+          if k.endswith('_requirements') and k not in ('pip_requirements', 'conda_requirements')}
+extras['dev'] = extras.get('dev', []) + [r for k,v in extras.items() if k != 'dev' for r in v]
 
 package_data = dict()
 pkg_data = cfg.get('package_data', None)
@@ -37,15 +44,15 @@ setuptools.setup(
     name = cfg['lib_name'],
     license = lic[0],
     classifiers = [
-        'Development Status :: ' + statuses[int(cfg['status'])],
+        'Development Status :: ' + next(o for o in statuses if o.startswith(cfg['status'] + ' ')),
         'Intended Audience :: ' + cfg['audience'].title(),
         'Natural Language :: ' + cfg['language'].title(),
-    ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]] + (['License :: ' + lic[1] ] if lic[1] else []),
+    ] + ['Programming Language :: Python :: '+o for o in py_versions] + (['License :: ' + lic[1] ] if lic[1] else []),
     url = cfg['git_url'],
     packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name']+'.*']),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements },
+    extras_require = extras,
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

@@ -1,13 +1,13 @@
 """What only a CUDA GPU can show, in one run: the CUDA code paths work, and what training and inference cost there.
 
-1. correctness: the CBAM gates' hand-written backward equals autograd on CUDA (fp32, fp16, bf16, channels_last);
+1. (removed: the check of the CBAM gates' hand-written backward, which the package no longer has)
 2. the Trainer end to end on CUDA (fp16 autocast with a GradScaler, and bf16), resume, evaluation, on generated images;
 3. the GPU batch augmentation's throughput;
 4. training step speed and peak memory per model at the researchers' 224 px, batch 32, fp16 autocast, channels_last
    (the "attention memory" question: how much more memory CBAM needs in training);
 5. inference latency (batch 1), throughput (batch 64) and peak memory per model (`cost_table` of chapter 07).
 
-    python benchmarks/gpu_check.py --out results_dir      # writes gpu_check.json and prints tables
+    python benchmarks/gpu_check.py [--out DIR]      # writes DIR/gpu_check.json (default benchmarks/results) and prints tables
 """
 from __future__ import annotations
 import argparse, json, os, sys, tempfile, time, platform
@@ -15,32 +15,6 @@ from pathlib import Path
 import torch, torch.nn.functional as F
 
 def section(t): print(f"\n## {t}", flush=True)
-
-def check_gates(dev):
-    from waste_cbam.cbam import CBAM, fused_backward
-    out = []
-    for dtype in (torch.float32, torch.float16, torch.bfloat16):
-        for cl in (False, True):
-            torch.manual_seed(0)
-            m = CBAM(64).to(dev)
-            with torch.no_grad():   # non-trivial gates: the BN scale of the spatial gate starts at 0
-                for p in m.parameters(): p.add_(torch.randn_like(p) * 0.1)
-            x = torch.randn(8, 64, 28, 28, device=dev)
-            if cl: x = x.contiguous(memory_format=torch.channels_last)
-            grads, g = [], None
-            for fused in (True, False):
-                xi = x.clone().requires_grad_()
-                with fused_backward(fused), torch.autocast('cuda', dtype=dtype, enabled=dtype != torch.float32):
-                    y = m(xi)
-                if g is None: g = torch.randn_like(y, dtype=torch.float32).to(y.dtype)   # one upstream gradient for both
-                gs = torch.autograd.grad(y, [xi, *m.parameters()], g)
-                grads.append((y.float(), [t.float() for t in gs]))
-            (y1, g1), (y2, g2) = grads
-            err = max([(y1 - y2).abs().max().item()] + [((a - b).abs().max() / (b.abs().max() + 1e-6)).item() for a, b in zip(g1, g2)])
-            tol = 1e-4 if dtype == torch.float32 else 3e-2
-            out.append(dict(dtype=str(dtype).split('.')[1], channels_last=cl, max_rel_err=err, ok=err < tol))
-            print(out[-1], flush=True)
-    return out
 
 class _StopAt:
     def __init__(self, n): self.n = n
@@ -83,10 +57,9 @@ def bench_augment(dev):
 def bench_train(dev, models, size=224, batch=32, steps=30):
     from waste_cbam.trainer import TrainConfig, build_model
     rows = []
-    from waste_cbam.cbam import fused_backward
     for name, changes in models.items():
         torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats()
-        changes = dict(changes); comp, fused = changes.pop('_compile', False), changes.pop('_fused', None)
+        changes = dict(changes); comp = changes.pop('_compile', False)
         cfg = TrainConfig(**changes)
         m = build_model(cfg, 2).to(dev, memory_format=torch.channels_last)
         opt = torch.optim.AdamW(m.parameters(), lr=1e-3); scaler = torch.amp.GradScaler('cuda')
@@ -97,7 +70,7 @@ def bench_train(dev, models, size=224, batch=32, steps=30):
         base = torch.cuda.memory_allocated()
         def step():
             opt.zero_grad(set_to_none=True)
-            with fused_backward(fused), torch.autocast('cuda', dtype=torch.float16): loss = F.cross_entropy(m(x), y)
+            with torch.autocast('cuda', dtype=torch.float16): loss = F.cross_entropy(m(x), y)
             scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
         try:
             for _ in range(5): step()
@@ -118,7 +91,7 @@ def bench_train(dev, models, size=224, batch=32, steps=30):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--out', default='.'); ap.add_argument('--skip', nargs='*', default=[])
+    ap.add_argument('--out', default=str(Path(__file__).parent/'results'), help='folder for gpu_check.json'); ap.add_argument('--skip', nargs='*', default=[])
     a = ap.parse_args()
     assert torch.cuda.is_available(), "no CUDA GPU here"
     dev = torch.device('cuda'); torch.backends.cudnn.benchmark = True
@@ -129,11 +102,10 @@ def main():
     from waste_cbam.trainer import TrainConfig
     models = {f'{k}18' if 'resnet' in k else k: v for k, v in BASELINES.items()}
     models |= {f'{k}50': dict(v, depth=50) for k, v in BASELINES.items() if 'resnet' in k}
-    # the hand-written gate backward forced on (the default on CUDA is autograd), and torch.compile
-    extra = {'cbam_resnet18 fused bwd': dict(BASELINES['cbam_resnet'], _fused=True),
-             'resnet18 compiled': dict(BASELINES['resnet'], _compile=True),
+    # torch.compile
+    extra = {'resnet18 compiled': dict(BASELINES['resnet'], _compile=True),
              'cbam_resnet18 compiled': dict(BASELINES['cbam_resnet'], _compile=True)}
-    steps = [('gates', lambda: check_gates(dev)), ('trainer', lambda: check_trainer(dev, tmp)),
+    steps = [('trainer', lambda: check_trainer(dev, tmp)),
              ('augment', lambda: bench_augment(dev)),
              ('train_224_b32', lambda: bench_train(dev, models | extra, 224, 32)),
              ('train_224_b64', lambda: bench_train(dev, models, 224, 64)),

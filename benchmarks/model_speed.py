@@ -3,12 +3,19 @@
 One run times every model at every size, interleaving the models repeat by repeat so that load on a shared
 machine hits them alike; report ratios within one run. On a CUDA GPU it uses float16 autocast and channels_last.
 
+Writes the table (unrounded) to benchmarks/results/model_speed.csv and the run's record (machine, versions, threads,
+load, command line, everything printed) to benchmarks/results/model_speed.txt; `--out` changes where.
+
     python benchmarks/model_speed.py                      # 64, 112, 224 px, batch 32, all models
-    python benchmarks/model_speed.py --sizes 112 --models ours_cbam18 timm_cbam18 --repeats 5
+    python benchmarks/model_speed.py --threads 1 --clock cpu   # on a shared machine: one thread, process CPU time
+    python benchmarks/model_speed.py --sizes 112 --models ours_cbam18 timm_cbam18 --repeats 5 --out /tmp/quick
 """
 from __future__ import annotations
-import argparse, platform, time, datetime, os
+import argparse, platform, time, datetime, os, sys
+from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _record import Record, default_out
 
 def build(name:str, num_classes:int) -> nn.Module:
     "A model by benchmark name: ours_cbam18, ours_plain50, tv18, timm_cbam50, ..."
@@ -39,8 +46,18 @@ def main(argv=None):
     ap.add_argument('--no-infer', action='store_true', help='time training steps only')
     ap.add_argument('--clock', choices=['wall', 'cpu'], default='wall',
                     help="'cpu': process CPU time (with --threads 1 robust to other jobs on a shared machine)")
-    ap.add_argument('--csv', default=None, help='also write the table to this CSV file')
+    ap.add_argument('--out', '--csv', dest='out', default=default_out('model_speed'),
+                    help='writes OUT.csv (the table) and OUT.txt (the record of the run)')
     a = ap.parse_args(argv)
+    with Record('model_speed', a.out, __doc__.splitlines()[0]) as rec:
+        rows = _measure(a)
+        rec.save(rows, models=' '.join(a.models), sizes=' '.join(map(str, a.sizes)), batch=a.batch,
+                 repeats=f"{a.repeats} timed (best kept), 1 warm-up", device=a.device,
+                 clock='process CPU time' if a.clock == 'cpu' and not a.device.startswith('cuda') else 'wall time')
+    return rows
+
+def _measure(a) -> list[dict]:
+    "Time every model at every size as `a` says; prints one table per size and returns all rows."
     if a.threads: torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
     cuda = dev.type == 'cuda'
@@ -86,6 +103,9 @@ def main(argv=None):
         for n in models:
             r = dict(size=s, model=n, train_s=min(tr[n]), infer_s=min(inf[n]) if inf[n] else float('nan'))
             r['train_img_s'] = a.batch / r['train_s']
+            # every timed repeat, in order, so that the spread behind the best is on record
+            r['train_samples_s'] = ' '.join(f'{v:.4f}' for v in tr[n])
+            r['infer_samples_s'] = ' '.join(f'{v:.4f}' for v in inf[n])
             rows.append(r)
         for r in rows[-len(models):]:
             d = ''.join(c for c in r['model'] if c.isdigit())
@@ -94,10 +114,6 @@ def main(argv=None):
                 r[col] = r['train_s'] / base[ref]['train_s'] if ref in base else float('nan')
                 r[col + '_infer'] = r['infer_s'] / base[ref]['infer_s'] if ref in base else float('nan')
         print(_table(rows[-len(models):]), flush=True)
-    if a.csv:
-        import csv
-        with open(a.csv, 'w', newline='') as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
     return rows
 
 def _table(rows) -> str:

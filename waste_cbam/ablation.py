@@ -8,13 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import os
-from fastcore.script import call_parse, Param
-from .trainer import TrainConfig, preset
-from .baselines import SEEDS, DONE, BASELINES, select, run_variants, summarise, paired_comparison, comparison_table
+from .trainer import TrainConfig, preset, SCORED
+from .baselines import SEEDS, select, run_variants, summarise, paired_comparison, comparison_table
 
 # %% auto #0
-__all__ = ['ABLATION', 'GROUPS', 'ablation', 'ablation_table', 'plot_ablation', 'study_cli']
+__all__ = ['ABLATION', 'GROUPS', 'ablation', 'ablation_table', 'plot_ablation', 'retest_candidates']
 
 # %% ../nbs/08_ablation.ipynb #db8fba3b
 ABLATION = {
@@ -76,7 +74,7 @@ def plot_ablation(results:pd.DataFrame,  # `ablation`'s table
                   title:str=''):
     "One panel per group: every run as a small dot, each variant's mean ± std, the reference's mean as a line."
     import matplotlib.pyplot as plt
-    ok = results[results.status.isin(DONE)]
+    ok = results[results.status.isin(SCORED)]
     groups = {g: [v for v in vs if v in set(ok.variant)] for g, vs in groups.items()}
     groups = {g: vs for g, vs in groups.items() if vs}
     fig, axs = plt.subplots(1, len(groups), figsize=(3.2 + 0.9 * sum(map(len, groups.values())), 3.6),
@@ -93,29 +91,14 @@ def plot_ablation(results:pd.DataFrame,  # `ablation`'s table
     fig.tight_layout()
     return fig
 
-# %% ../nbs/08_ablation.ipynb #1de3fc2a
-_get_preset = preset
-
-@call_parse
-def study_cli(which:Param("'baselines' or 'ablation'", str, opt=False),
-              data:Param("data folder or index.csv (default: $WASTE_CBAM_DATA)", str, opt=False, nargs='?')=None,
-              preset:str='cpu',          # preset the runs start from: full, cpu or smoke
-              img_size:int=None,         # input side, px
-              epochs:int=None,           # epochs per run
-              limit:int=None,            # at most this many images per split
-              variants:str=None,         # comma-separated variant names (default: all of the study)
-              seeds:str='0,1,2',         # comma-separated seeds
-              out_dir:str='runs/study',  # study folder
-             ):
-    "Train and evaluate the baselines or the ablation variants, several seeds each, then print the summary table."
-    studies = {'baselines': BASELINES, 'ablation': ABLATION}
-    if which not in studies: raise SystemExit(f"Choose 'baselines' or 'ablation', not {which!r}.")
-    data = data or os.environ.get('WASTE_CBAM_DATA', '')
-    if not data: raise SystemExit("Give the data folder (waste_cbam_study ablation DATA_DIR) or set WASTE_CBAM_DATA.")
-    base = _get_preset(preset, data=data, **{k: v for k, v in dict(img_size=img_size, epochs=epochs, limit=limit).items() if v is not None})
-    try: chosen = select(studies[which], variants.split(',') if variants else None, which)
-    except ValueError as e: raise SystemExit(str(e))
-    res = run_variants(base, chosen, out_dir, seeds=tuple(int(s) for s in seeds.split(',')), table=f'{which}.csv')
-    print(comparison_table(summarise(res)).to_string())
-    ref = 'none' if which == 'ablation' else 'resnet'
-    if ref in chosen and len(chosen) > 1: print(paired_comparison(res, ref).to_string(index=False))
+def retest_candidates(results:pd.DataFrame,       # `ablation`'s table
+                      metric:str='best_val_f1',   # the column that decides: a validation score, never test
+                      reference:str='none',       # the variant the others are paired with
+                      primary:tuple=('none', 'cbam'), # the study's own question, always retested
+                      level:float=0.95,           # confidence level of the intervals
+                     )->list:
+    "The variants worth more seeds: the primary pair, and those whose paired interval against `reference` on `metric` excludes 0."
+    if not metric.startswith(('best_val', 'val')): raise ValueError(f"Choose follow-ups on a validation column, not {metric!r}: a test score chosen on is no test.")
+    pc = paired_comparison(results, reference, metric, level)
+    shown = pc[(pc.ci_low > 0) | (pc.ci_high < 0)].variant.tolist()
+    return [v for v in primary if v in set(results.variant)] + [v for v in shown if v not in primary]

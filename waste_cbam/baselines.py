@@ -4,79 +4,19 @@
 
 # %% ../nbs/07_baselines.ipynb #a5e85c0a
 from __future__ import annotations
-import json, time
+import time
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
-import torchvision.models as tvm
 from scipy import stats
 
-from .trainer import TrainConfig, preset, register_model, build_model, run_trial, data_for, DATA_FIELDS
-from .grid_search import trial_config
-from .evaluation import evaluate, speed_table, _suffix
+from .trainer import TrainConfig, preset, build_model, run_trial, data_for, hashed_run, DATA_FIELDS, SCORED
+from .evaluation import speed_table, stored_metrics
 
 # %% auto #0
-__all__ = ['TORCHVISION', 'BASELINES', 'SEEDS', 'DONE', 'torchvision_classifier', 'download_weights', 'select', 'variant_config',
-           'run_variants', 'cost_table', 'summarise', 'paired_comparison', 'comparison_table', 'plot_accuracy_cost']
-
-# %% ../nbs/07_baselines.ipynb #99c01bca
-TORCHVISION = {
-    'mobilenet_v3_large': (tvm.mobilenet_v3_large, tvm.MobileNet_V3_Large_Weights.IMAGENET1K_V1),
-    'mobilenet_v3_small': (tvm.mobilenet_v3_small, tvm.MobileNet_V3_Small_Weights.IMAGENET1K_V1),
-    'efficientnet_b0':    (tvm.efficientnet_b0, tvm.EfficientNet_B0_Weights.IMAGENET1K_V1),
-}
-
-def _bn_momentum(m:nn.Module, momentum:float|None)->nn.Module:
-    if momentum is not None:
-        for mod in m.modules():
-            if isinstance(mod, nn.modules.batchnorm._BatchNorm): mod.momentum = momentum
-    return m
-
-def torchvision_classifier(name:str,             # a key of `TORCHVISION`
-                           num_classes:int,       # outputs of the new head
-                           weights:str|Path|None=None, # local ImageNet weights file (a state dict); None = from scratch
-                           bn_momentum:float|None=0.1, # momentum of every batch norm's running statistics; None = torchvision's
-                          )->nn.Module:
-    "A torchvision classifier with a `num_classes` head, from scratch or from a local ImageNet weights file."
-    if name not in TORCHVISION: raise ValueError(f"Unknown torchvision model {name!r}; choose one of {sorted(TORCHVISION)}")
-    build, w = TORCHVISION[name]
-    if weights is None: return _bn_momentum(build(weights=None, num_classes=num_classes), bn_momentum)
-    p = Path(weights)
-    if not p.is_file():
-        raise FileNotFoundError(f"No weights file {p}. Download {w.url} on a machine with internet access "
-                                f"(or run `download_weights({name!r}, folder)`) and give its path.")
-    m = build(weights=None)
-    sd = torch.load(p, map_location='cpu', weights_only=True)
-    sd = sd.get('state_dict', sd.get('model', sd))
-    try: missing, unexpected = m.load_state_dict(sd, strict=False)
-    except RuntimeError as e: raise ValueError(f"{p} does not hold {name} ImageNet weights: {str(e)[:300]}") from None
-    if missing or unexpected:
-        raise ValueError(f"{p} does not hold {name} ImageNet weights: {len(missing)} missing keys (e.g. {missing[:2]}), "
-                         f"{len(unexpected)} unexpected (e.g. {unexpected[:2]}).")
-    head = m.classifier[-1]
-    m.classifier[-1] = nn.Linear(head.in_features, num_classes)   # a fresh head for our classes
-    return _bn_momentum(m, bn_momentum)
-
-for _name in TORCHVISION:
-    register_model(_name)(lambda cfg, n, _name=_name: torchvision_classifier(_name, n, cfg.pretrained))
-
-# %% ../nbs/07_baselines.ipynb #e3795e0d
-def download_weights(name:str,                  # a key of `TORCHVISION`
-                     folder:str|Path='weights', # where to put the file
-                    )->Path:
-    "Download the ImageNet weights of a torchvision model into `folder` (needs the internet); returns the file."
-    if name not in TORCHVISION: raise ValueError(f"Unknown torchvision model {name!r}; choose one of {sorted(TORCHVISION)}")
-    url = TORCHVISION[name][1].url
-    dest = Path(folder)/url.rsplit('/', 1)[-1]
-    if dest.is_file(): return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try: torch.hub.download_url_to_file(url, str(dest), progress=False)
-    except Exception as e:
-        raise ConnectionError(f"Could not download {url} ({type(e).__name__}: {e}). On a machine with internet access, "
-                              f"download it and put it at {dest}.") from e
-    return dest
+__all__ = ['BASELINES', 'SEEDS', 'select', 'variant_config', 'run_variants', 'cost_table', 'summarise', 'paired_comparison',
+           'comparison_table', 'plot_accuracy_cost']
 
 # %% ../nbs/07_baselines.ipynb #828c8174
 BASELINES = {
@@ -87,7 +27,6 @@ BASELINES = {
     'efficientnet_b0': dict(arch='efficientnet_b0'),
 }
 SEEDS = (0, 1, 2)
-DONE = ('completed', 'early_stopped', 'stopped')   # statuses of runs that have a best checkpoint to compare
 
 def select(study:dict,   # {name: config fields}, e.g. `BASELINES`
            names=None,   # the names wanted (default: all)
@@ -105,14 +44,11 @@ def variant_config(base:TrainConfig, # the config every variant starts from
                    out_dir:str|Path, # the study folder; run folders go in out_dir/runs
                   )->TrainConfig:
     "The config of one run of a variant: `base` with `changes` and `seed`, in a folder named by its config."
-    return trial_config(base, dict(changes, seed=seed), out_dir, max_epochs=base.epochs)
+    return hashed_run(base.replace(**changes, seed=seed), out_dir)
 
 # %% ../nbs/07_baselines.ipynb #664ac27e
-def _run_metrics(run_dir:Path, split:str, data)->dict:
-    "The stored evaluation of a run's best checkpoint on `split`, computed (and stored) when missing or stale."
-    f = run_dir/f'metrics{_suffix(split)}.json'
-    if f.exists() and f.stat().st_mtime >= (run_dir/'best.pt').stat().st_mtime: m = json.loads(f.read_text())
-    else: m = evaluate(run_dir, split, data=data, figures=False).metrics
+def _split_metrics(m:dict, split:str)->dict:
+    "The columns of a results row from `stored_metrics`' dict."
     return {f'{split}_acc': m['accuracy'], f'{split}_f1': m['f1_macro'], f'{split}_auc': m['roc_auc'],
             **{f'{split}_f1_{c}': v['f1'] for c, v in m['per_class'].items()}}
 
@@ -137,8 +73,8 @@ def run_variants(base:TrainConfig,         # config every run starts from (data,
             row = dict(variant=name, seed=seed, **{k: r.get(k) for k in ('arch', 'attention', 'order', 'pool',
                        'reduction_ratio', 'kernel_size', 'status', 'epochs_run', 'best_epoch', 'seconds',
                        'seconds_per_epoch', 'best_val_acc', 'best_val_f1', 'run_dir', 'error')})
-            if split and r['status'] in DONE:
-                row |= _run_metrics(Path(r['run_dir']), split, data if same else None)
+            if split and r['status'] in SCORED:
+                row |= _split_metrics(stored_metrics(r['run_dir'], split, data if same else None), split)
             rows.append(row)
             if verbose: print(f"{name} seed {seed}: {r['status']}, val F1 {r.get('best_val_f1', float('nan')):.4f}"
                               + (f", {split} F1 {row[f'{split}_f1']:.4f}" if f'{split}_f1' in row else '')
@@ -178,7 +114,7 @@ def summarise(results:pd.DataFrame,     # `run_variants`' table
               metrics:list|None=None,   # columns to average (default: test accuracy, F1s, AUC and val F1)
              )->pd.DataFrame:
     "Mean and standard deviation over seeds of each variant's metrics, seconds per epoch, and its costs."
-    ok = results[results.status.isin(DONE)]
+    ok = results[results.status.isin(SCORED)]
     metrics = metrics or [c for c in ['test_acc', 'test_f1', *_classes_f1(results), 'test_auc', 'best_val_f1'] if c in ok]
     g = ok.groupby('variant', sort=False)
     out = pd.DataFrame({'seeds': g.size()})
@@ -194,7 +130,7 @@ def paired_comparison(results:pd.DataFrame, # `run_variants`' table
                       level:float=0.95,     # confidence level of the interval
                      )->pd.DataFrame:
     "Per-seed differences `variant - reference` of `metric`: mean, CI, paired t-test p-value, whether the CI excludes 0."
-    ok = results[results.status.isin(DONE)]
+    ok = results[results.status.isin(SCORED)]
     wide = ok.pivot_table(index='seed', columns='variant', values=metric)
     if reference not in wide: raise ValueError(f"No finished runs of the reference {reference!r}; variants: {sorted(wide.columns)}")
     rows = []

@@ -17,14 +17,13 @@ Retry = optuna.storages.RetryHeartbeatStaleTrialCallback if _NEW_RETRY else optu
 warnings.filterwarnings('ignore', category=optuna.exceptions.ExperimentalWarning)
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
-from fastcore.script import call_parse
 
-from .trainer import TrainConfig, preset, run_trial, PRESETS
-from .grid_search import SPACE, MAX_EPOCHS, RESULT_COLUMNS, OK_STATUS, trial_config, result_row, grid_search, ResultsTable
+from .trainer import TrainConfig, preset, run_trial, SCORED
+from .grid_search import SPACE, MAX_EPOCHS, RESULT_COLUMNS, trial_config, result_row, ResultsTable
 
 # %% auto #0
-__all__ = ['Retry', 'PRUNERS', 'suggest', 'make_storage', 'Report', 'bayes_search', 'study_results', 'tune_cli', 'plot_study',
-           'cost_curve', 'seconds_to_reach', 'plot_cost']
+__all__ = ['Retry', 'PRUNERS', 'suggest', 'make_storage', 'Report', 'bayes_search', 'study_results', 'plot_study', 'cost_curve',
+           'seconds_to_reach', 'plot_cost']
 
 # %% ../nbs/05_bayes_search.ipynb #6f16e0e0
 def suggest(trial:optuna.Trial, # the trial that samples
@@ -79,7 +78,7 @@ def _objective(base:TrainConfig, out_dir, max_epochs:int):
                 best_epoch=int(best['epoch']) if len(hist) else None, run_dir=str(Path(cfg.out_dir)/cfg.name))))
             raise
         trial.set_user_attr('row', result_row('bayes', trial.number, params, r))
-        if r['status'] not in ('completed', 'early_stopped'): raise RuntimeError(f"trial {r['status']}: {r.get('error', '')}")
+        if r['status'] not in SCORED: raise RuntimeError(f"trial {r['status']}: {r.get('error', '')}")
         return r['best_val_f1']
     return objective
 
@@ -116,40 +115,6 @@ def study_results(study:optuna.Study)->pd.DataFrame:
             and t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)]
     return pd.DataFrame(rows, columns=RESULT_COLUMNS).sort_values('trial').reset_index(drop=True)
 
-# %% ../nbs/05_bayes_search.ipynb #e63f2576
-_get_preset = preset
-
-@call_parse
-def tune_cli(data:str=None,             # data folder or index.csv (default: $WASTE_CBAM_DATA)
-             method:str='bayes',        # 'grid' or 'bayes'
-             preset:str='cpu',          # preset every trial starts from: full, cpu or smoke
-             out_dir:str='runs/search', # search folder (results.csv, runs/, study.db)
-             storage:str=None,          # bayes: SQLAlchemy URL (default sqlite:///OUT_DIR/study.db)
-             study:str='waste_cbam',    # bayes: study name
-             n_trials:int=20,           # bayes: finished trials of the whole study
-             pruner:str='median',       # bayes: median, hyperband or none
-             seed:int=0,                # bayes: TPE seed; -1 = unseeded (for extra workers)
-             n_subset:int=None,         # grid: only this many random combinations
-             max_epochs:int=MAX_EPOCHS, # cap on the epochs of one trial
-             epochs:int=None,           # override the preset's epochs (still capped by max_epochs)
-             img_size:int=None,         # override the preset's image size
-             limit:int=None,            # at most this many images per split
-             heartbeat:int=10,          # bayes: seconds between heartbeats (a dead worker is noticed after 3)
-            ):
-    "Tune a CBAM-ResNet over the researchers' search space: grid search or Optuna TPE."
-    base = _get_preset(preset, data=data or os.environ.get('WASTE_CBAM_DATA', ''))
-    base = base.replace(**{k: v for k, v in dict(epochs=epochs, img_size=img_size, limit=limit).items() if v is not None})
-    if not base.data: raise SystemExit("Give the data folder (--data DATA_DIR) or set WASTE_CBAM_DATA.")
-    if method == 'grid':
-        print(grid_search(base, out_dir, n_subset=n_subset, max_epochs=max_epochs).to_string())
-    elif method == 'bayes':
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        url = storage or f"sqlite:///{Path(out_dir).absolute()/'study.db'}"
-        st = bayes_search(base, out_dir, n_trials=n_trials, study_name=study, storage=url, pruner=pruner,
-                          seed=None if seed < 0 else seed, max_epochs=max_epochs, heartbeat=heartbeat)
-        print(study_results(st).to_string())
-    else: raise SystemExit(f"--method must be grid or bayes, not {method!r}")
-
 # %% ../nbs/05_bayes_search.ipynb #368d6033
 def plot_study(study:optuna.Study):
     "Optuna's optimisation history, parameter importances, parallel coordinates, slice and contour plots."
@@ -169,7 +134,7 @@ def cost_curve(results:pd.DataFrame, metric:str='best_val_f1')->pd.DataFrame:
     "Cumulative training seconds and best-so-far metric, trial by trial (failed trials cost time too)."
     t = results.sort_values('trial')
     return pd.DataFrame(dict(trial=t.trial.values, seconds=t.seconds.fillna(0).cumsum().values,
-                             best=t[metric].where(t.status.isin(OK_STATUS)).cummax().values))
+                             best=t[metric].where(t.status.isin(SCORED)).cummax().values))
 
 def seconds_to_reach(results:pd.DataFrame, target:float, metric:str='best_val_f1')->float:
     "Training seconds a search spent until its best `metric` first reached `target` (inf if never)."

@@ -14,20 +14,19 @@ import pandas as pd
 from PIL import Image, ImageOps, ImageDraw, ImageFilter
 import torch
 from torch.utils.data import Dataset, DataLoader, WeightedRandomSampler
-from torchvision.transforms import v2
-from fastcore.script import call_parse
 
 # %% auto #0
-__all__ = ['SPLITS', 'CLASSES', 'KAGGLE_CLASSES', 'IMG_EXTS', 'EXT_FORMATS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LAYOUTS_HELP',
-           'DataSource', 'find_dataset', 'make_synthetic_data', 'get_data_dir', 'audit_images', 'audit_summary',
-           'split_index', 'check_index', 'save_index', 'load_index', 'materialise', 'prepare', 'prepare_cli',
-           'plot_split_counts', 'show_samples', 'plot_image_sizes', 'stored_size', 'decode_image', 'ImageCache',
-           'train_transform', 'eval_transform', 'BatchAugment', 'WasteDataset', 'WasteLoader', 'class_weights',
-           'WasteData', 'get_dataloaders']
+__all__ = ['SPLITS', 'CLASSES', 'KAGGLE_DATASET', 'KAGGLE_CLASSES', 'IMG_EXTS', 'EXT_FORMATS', 'IMAGENET_MEAN', 'IMAGENET_STD',
+           'LAYOUTS_HELP', 'DataSource', 'find_dataset', 'make_synthetic_data', 'data_path', 'download_data',
+           'get_data_dir', 'audit_images', 'audit_summary', 'split_index', 'check_index', 'save_index', 'load_index',
+           'materialise', 'prepare', 'plot_split_counts', 'show_samples', 'plot_image_sizes', 'stored_size',
+           'decode_image', 'ImageCache', 'BatchAugment', 'WasteDataset', 'WasteLoader', 'class_weights', 'WasteData',
+           'get_dataloaders']
 
 # %% ../nbs/00_data.ipynb #9f01d80e
 SPLITS = ('train', 'val', 'test')
 CLASSES = ('organic', 'recyclable')
+KAGGLE_DATASET = 'techsash/waste-classification-data'   # the Kaggle handle of the researchers' data set
 KAGGLE_CLASSES = {'O': 'organic', 'R': 'recyclable'}
 IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'}
 EXT_FORMATS = {'.jpg': 'JPEG', '.jpeg': 'JPEG', '.png': 'PNG', '.bmp': 'BMP', '.gif': 'GIF', '.webp': 'WEBP',
@@ -37,8 +36,8 @@ LAYOUTS_HELP = """Accepted layouts:
   researchers: ROOT/{train,val,test}/<class>/*.jpg   (e.g. classes organic, recyclable; val/test optional)
   Kaggle:      ROOT[/DATASET]/{TRAIN,TEST}/{O,R}/*.jpg (O = organic, R = recyclable; TEST optional)
   folders:     ROOT/<class>/*.jpg                     (one sub-folder per class, two or more classes)
-Get the data from https://www.kaggle.com/datasets/techsash/waste-classification-data (CC BY-SA 4.0),
-e.g. `kagglehub.dataset_download('techsash/waste-classification-data')`, and pass the folder it gives."""
+Get the data with `--download` (needs `pip install "waste_cbam[download]"` and the network), or by hand from
+https://www.kaggle.com/datasets/techsash/waste-classification-data (CC BY-SA 4.0), and pass the folder."""
 
 # %% ../nbs/00_data.ipynb #f6fb1c1a
 def _subdirs(p:Path): return sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith('.'))
@@ -139,15 +138,44 @@ def make_synthetic_data(dest:str|Path,        # folder to write the images into 
                 i += 1
     return dest
 
+def data_path(data:str|Path|None=None, # a data folder or an index.csv; None or '' = `$WASTE_CBAM_DATA`
+             )->Path:
+    "The data `data` names, else the one `WASTE_CBAM_DATA` names; a clear error when there is none."
+    d = data or os.environ.get('WASTE_CBAM_DATA')
+    if not d: raise ValueError("No data given: pass a data folder (or an index.csv), set WASTE_CBAM_DATA, "
+                               "or fetch the data set with --download (see download_data).")
+    p = Path(d).expanduser()
+    if not p.exists():
+        how = f"WASTE_CBAM_DATA={d}" if not data else f"Data {p}"
+        raise FileNotFoundError(f"{how} does not exist: give the folder that holds the photographs (or an index.csv).")
+    return p
+
+def download_data(cache_dir:str|Path|None=None, # where kagglehub keeps the download; default `cache_root()/'kagglehub'`
+                  force:bool=False,             # download again even if a copy is cached
+                 )->Path:
+    "Download the researchers' data set from Kaggle with kagglehub (cached); return its folder."
+    try: import kagglehub
+    except ImportError:
+        raise ImportError('Downloading needs kagglehub: pip install "waste_cbam[download]"; or download '
+                          f'https://www.kaggle.com/datasets/{KAGGLE_DATASET} by hand and pass its folder.') from None
+    dest, old = Path(cache_dir or cache_root()/'kagglehub'), os.environ.get('KAGGLEHUB_CACHE')
+    os.environ['KAGGLEHUB_CACHE'] = str(dest)   # kagglehub reads its cache folder from here at each call
+    try: return Path(kagglehub.dataset_download(KAGGLE_DATASET, force_download=force))
+    except Exception as e:
+        raise ConnectionError(f"Could not download {KAGGLE_DATASET} from Kaggle ({type(e).__name__}): check the network "
+                              f"(and Kaggle credentials for private data), or download https://www.kaggle.com/datasets/"
+                              f"{KAGGLE_DATASET} by hand, unpack it and pass its folder.") from None
+    finally:
+        if old is None: os.environ.pop('KAGGLEHUB_CACHE', None)
+        else: os.environ['KAGGLEHUB_CACHE'] = old
+
 def get_data_dir(fallback:str|Path|None=None, # where to write the generated set when WASTE_CBAM_DATA is unset
                  verbose:bool=True,            # say which data is used
                 )->Path:
-    "The real data set named by `WASTE_CBAM_DATA`, or a generated one (and a message saying so)."
-    env = os.environ.get('WASTE_CBAM_DATA')
-    if env:
-        p = Path(env).expanduser()
-        if not p.exists(): raise FileNotFoundError(f"WASTE_CBAM_DATA={env} does not exist: point it at the data folder or unset it.")
-        if verbose: print(f"Using the real data in {p}")
+    "For notebooks and tests only: the real data named by `WASTE_CBAM_DATA`, or a generated set (and a message saying so)."
+    if os.environ.get('WASTE_CBAM_DATA'):
+        p = data_path()
+        if verbose: print("Using the real data set named by WASTE_CBAM_DATA.")
         return p
     dest = Path(fallback or Path(tempfile.gettempdir())/'waste_cbam_synthetic')
     if not (dest/'train').exists(): make_synthetic_data(dest)
@@ -176,11 +204,12 @@ def _check_chunk(args):
     return [_check_file(p, min_size) for p in paths]
 
 def _pmap(fn, chunks, workers):
-    "Map `fn` over `chunks` in `workers` processes (in this process when 1)."
-    if workers <= 1 or len(chunks) <= 1: return [fn(c) for c in chunks]
-    ctx = 'fork' if 'fork' in __import__('multiprocessing').get_all_start_methods() else None
-    with ProcessPoolExecutor(workers, mp_context=__import__('multiprocessing').get_context(ctx)) as ex:
-        return list(ex.map(fn, chunks))
+    "Lazily map `fn` over `chunks` in `workers` processes (in this process when 1), results in order."
+    if workers <= 1 or len(chunks) <= 1:
+        yield from map(fn, chunks); return
+    import multiprocessing as mp
+    ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else None)
+    with ProcessPoolExecutor(workers, mp_context=ctx) as ex: yield from ex.map(fn, chunks)
 
 def default_workers(): return max(1, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
 
@@ -360,21 +389,6 @@ def prepare(data_dir:str|Path,        # data folder in any accepted layout
         print(f"wrote {out/'index.csv'}, {out/'audit.csv'}, {out/'audit_summary.csv'}")
     return index
 
-@call_parse
-def prepare_cli(data_dir:str,             # data folder (researchers', Kaggle or class-per-folder layout)
-                out:str='runs/data',      # output folder for index.csv and the audit report
-                val:float=0.15,           # validation fraction of the pool
-                test:float=0.15,          # test fraction of the pool
-                seed:int=42,              # split seed
-                min_size:int=32,          # smallest usable shorter side, px
-                materialise_to:str=None,  # also build {split}/{class}/ folders here
-                copy:bool=False,          # copy files instead of linking them (with --materialise_to)
-                workers:int=None,         # audit processes (default: all cores)
-               ):
-    "Audit and split a waste-photo folder: writes index.csv, audit.csv, audit_summary.csv."
-    index = prepare(data_dir, out, val=val, test=test, seed=seed, min_size=min_size, workers=workers)
-    if materialise_to: print(f"materialised into {materialise(index, materialise_to, 'copy' if copy else 'symlink')}")
-
 # %% ../nbs/00_data.ipynb #85df209c
 def plot_split_counts(index:pd.DataFrame, ax=None):
     "Bar chart of images per class in each split, with the counts written on the bars."
@@ -464,7 +478,7 @@ class ImageCache:
         else: data = np.empty(shape, np.uint8)
         self.errors, n, step = {}, len(self.paths), 128
         chunks = [(self.paths[i:i + step], side) for i in range(0, n, step)]
-        for ci, (arr, errs) in enumerate(_imap(_decode_chunk, chunks, workers or default_workers())):
+        for ci, (arr, errs) in enumerate(_pmap(_decode_chunk, chunks, workers or default_workers())):
             data[ci * step: ci * step + len(arr)] = arr
             self.errors.update({ci * step + k: v for k, v in errs.items()})
         if self.errors:
@@ -484,32 +498,6 @@ class ImageCache:
     def __len__(self): return len(self.paths)
     def __getitem__(self, i): return self.data[i]
 
-# %% ../nbs/00_data.ipynb #21412fa1
-def _imap(fn, chunks, workers):
-    "Lazily map `fn` over `chunks` in `workers` processes, in order."
-    if workers <= 1 or len(chunks) <= 1:
-        yield from map(fn, chunks); return
-    import multiprocessing as mp
-    ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else None)
-    with ProcessPoolExecutor(workers, mp_context=ctx) as ex: yield from ex.map(fn, chunks)
-
-# %% ../nbs/00_data.ipynb #9a1d9289
-def train_transform(size:int=224,            # output side, px
-                    scale:tuple=(0.35, 1.0),  # area range of the random resized crop
-                    flip:bool=True,           # random horizontal flip
-                    jitter:float=0.2,         # brightness/contrast/saturation jitter (0: none)
-                   ):
-    "Per-image augmentation (torchvision v2): uint8 CHW tensor or PIL image -> normalised float tensor."
-    t = [v2.ToImage(), v2.RandomResizedCrop(size, scale=scale, antialias=True)]
-    if flip: t.append(v2.RandomHorizontalFlip())
-    if jitter: t.append(v2.ColorJitter(jitter, jitter, jitter))
-    return v2.Compose(t + [v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
-
-def eval_transform(size:int=224): # output side, px
-    "Per-image evaluation transform: shorter side to `stored_size(size)`, centre crop, normalise."
-    return v2.Compose([v2.ToImage(), v2.Resize(stored_size(size), antialias=True), v2.CenterCrop(size),
-                       v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
-
 # %% ../nbs/00_data.ipynb #b88e01d1
 class BatchAugment(torch.nn.Module):
     "Augment or centre-crop a uint8 batch (B, 3, S, S) into a normalised float batch (B, 3, size, size)."
@@ -526,7 +514,7 @@ class BatchAugment(torch.nn.Module):
 
     def _grid(self, sx, cx, sy, cy):
         """`affine_grid` of the axis-aligned maps x' = sx x + cx, y' = sy y + cy: separable, so built by
-        broadcasting at a fraction of `affine_grid`'s cost (23 ms -> 2 ms for 64 images at 112 px, one core)."""
+        broadcasting two vectors instead of `affine_grid`'s batched matrix product over every pixel."""
         n, B = self.size, len(sx)
         base = (torch.arange(n, device=sx.device, dtype=sx.dtype) * 2 + 1) / n - 1   # pixel centres in [-1, 1]
         gx, gy = sx[:, None] * base + cx[:, None], sy[:, None] * base + cy[:, None]
@@ -583,6 +571,12 @@ class WasteDataset(Dataset):
         self._y = torch.tensor(self.labels, dtype=torch.long)
 
     def __len__(self): return len(self._ix)
+    @property
+    def files(self)->list: # the files it yields, in index order (files the cache could not decode left out)
+        return [self.paths[i] for i in self._ix]
+    @property
+    def targets(self)->torch.Tensor: # the integer labels of `files`
+        return self._y[torch.from_numpy(self._ix)]
 
     def __getitems__(self, idxs):
         "A whole batch at once: one fancy-index of the cache, or one decode per image."
@@ -647,8 +641,7 @@ class WasteData:
     @property
     def test(self): return self.loaders.get('test')
     def class_weights(self): # inverse class frequency of the training split
-        ds = self.loaders['train'].dataset
-        return class_weights(ds._y[torch.from_numpy(ds._ix)].numpy(), len(self.classes))
+        return class_weights(self.loaders['train'].dataset.targets.numpy(), len(self.classes))
     def to(self, device): # move every loader's output (and its augmentation) to `device`
         for dl in self.loaders.values(): dl.to(device)
         return self
@@ -663,13 +656,16 @@ def get_dataloaders(index:pd.DataFrame|str|Path, # an index, an index.csv, or a 
                     seed:int=0,               # seed of the shuffling and the sampler
                     limit:int|None=None,      # at most this many images per split (quick tests)
                     splits:tuple=SPLITS,      # which splits to load
+                    val:float=0.15,           # with a data folder: validation fraction of its pool
+                    test:float=0.15,          # with a data folder: test fraction of its pool
+                    split_seed:int=42,        # with a data folder: seed of its split
                     cache_dir:str|Path|None=None, # where the disk cache lives
                     verbose:bool=True,
                    )->WasteData:
     "DataLoaders for the splits of an index: cached decoding, augmentation of tensors, optional balancing."
     if not isinstance(index, pd.DataFrame):
         p = Path(index)
-        index = load_index(p) if p.suffix == '.csv' else split_index(audit_images(find_dataset(p)))
+        index = load_index(p) if p.suffix == '.csv' else split_index(audit_images(find_dataset(p)), val, test, split_seed)
     check_index(index)
     classes = sorted(index.label.unique()); cls = {c: i for i, c in enumerate(classes)}
     # a cached batch is one array read: loader processes would only copy it again
@@ -685,7 +681,7 @@ def get_dataloaders(index:pd.DataFrame|str|Path, # an index, an index.csv, or a 
         g = torch.Generator().manual_seed(seed)
         smp = None
         if split == 'train' and sampler == 'weighted':
-            y = ds._y[torch.from_numpy(ds._ix)].numpy()
+            y = ds.targets.numpy()
             w = class_weights(y, len(classes)).numpy()[y]
             smp = WeightedRandomSampler(torch.as_tensor(w, dtype=torch.double), len(ds), replacement=True, generator=g)
         elif sampler not in (None, 'weighted'): raise ValueError(f"sampler must be None or 'weighted', not {sampler!r}")

@@ -15,18 +15,18 @@ from torch import nn
 import torch.nn.functional as F
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, precision_recall_fscore_support,
                              confusion_matrix, roc_auc_score, roc_curve, classification_report, log_loss)
-from fastcore.script import call_parse, Param
 
-from .data import get_dataloaders, load_index, decode_image, stored_size, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, WasteData
+from .data import get_dataloaders, load_index, decode_image, stored_size, BatchAugment, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, WasteData
 from .cbam import attention_maps
-from .resnet import count_params, count_flops
+from .resnet import ResNet, count_params, count_flops
 from .trainer import TrainConfig, load_model, cpu_bf16_native
 
 # %% auto #0
 __all__ = ['SUMMARY_KEYS', 'predictions', 'metrics', 'metrics_table', 'per_class_table', 'plot_confusion', 'plot_roc',
-           'Evaluation', 'save_evaluation', 'evaluate', 'device_name', 'inference_speed', 'speed_settings',
-           'speed_table', 'grad_cam', 'spatial_attention', 'load_images', 'confident_mistakes', 'plot_explanations',
-           'plot_mistakes', 'image_files', 'predict', 'export_model', 'evaluate_cli', 'predict_cli']
+           'Evaluation', 'save_evaluation', 'evaluate', 'stored_metrics', 'device_name', 'inference_speed',
+           'speed_settings', 'speed_table', 'cam_layer', 'grad_cam', 'spatial_attention', 'load_images',
+           'confident_mistakes', 'plot_explanations', 'plot_mistakes', 'save_explanations', 'image_files', 'predict',
+           'export_model']
 
 # %% ../nbs/06_evaluation.ipynb #029f1d65
 @torch.no_grad()
@@ -43,7 +43,7 @@ def predictions(model:nn.Module,          # a classifier returning logits (B, C)
     for xb, yb in loader:
         with torch.autocast(dev.type, dtype=amp_dtype, enabled=amp):
             out = model(xb.to(dev, non_blocking=True))
-        ps.append(out.double().softmax(1).cpu()); ys.append(yb.cpu())   # float64: rows sum to 1 to ~1e-16
+        ps.append(out.double().softmax(1).cpu()); ys.append(yb.cpu())   # float64, so rows sum to 1 to double precision
     if not ys: raise ValueError("The loader yielded no batch: is the split empty?")
     return torch.cat(ys).numpy().astype(np.int64), torch.cat(ps).numpy().astype(np.float64)
 
@@ -54,7 +54,7 @@ def _num(v):
     return None if math.isnan(v) else v
 
 def _renorm(P):
-    "Probabilities clipped away from 0 and rows summed to 1 again (float32 softmax rows miss 1 by ~1e-7)."
+    "Probabilities clipped away from 0 and rows summed to 1 again (float32 softmax rows miss 1 by float32 rounding)."
     P = np.clip(P, 1e-15, 1); return P / P.sum(1, keepdims=True)
 
 def metrics(y_true,          # true class indices (N,)
@@ -160,6 +160,7 @@ class Evaluation:
     split:str            # the split evaluated
     run_dir:Path|None = None  # where the results were written (None: nowhere)
     img_size:int = 224   # the model's input side, px
+    which:str|None = None # the checkpoint evaluated ('best' or 'last'); None for a model passed directly
     @property
     def y_pred(self): return self.probs.argmax(1)
     def predictions_df(self)->pd.DataFrame:
@@ -175,11 +176,6 @@ class Evaluation:
 
 def _suffix(split): return '' if split == 'test' else f'_{split}'
 
-def _split_paths(loader):
-    "The files of a non-shuffled loader, in the order it yields them (undecodable files already dropped)."
-    ds = loader.dataset
-    return [ds.paths[i] for i in ds._ix]
-
 def save_evaluation(ev:Evaluation,    # what `evaluate` returned
                     out:str|Path,     # folder to write into (a run folder)
                     figures:bool=True, # also the confusion-matrix and ROC pictures
@@ -188,7 +184,7 @@ def save_evaluation(ev:Evaluation,    # what `evaluate` returned
     import matplotlib.pyplot as plt
     out, s = Path(out), _suffix(ev.split)
     (out/'figures').mkdir(parents=True, exist_ok=True)
-    (out/f'metrics{s}.json').write_text(json.dumps(ev.metrics | dict(split=ev.split), indent=2))
+    (out/f'metrics{s}.json').write_text(json.dumps(ev.metrics | dict(split=ev.split, checkpoint=ev.which), indent=2))
     ev.predictions_df().to_csv(out/f'predictions{s}.csv', index=False)
     if figures:
         name = f"{out.name}, {ev.split} split"
@@ -227,9 +223,25 @@ def evaluate(source:str|Path|nn.Module,  # a run folder, or a model (then `data`
     if split not in data.loaders: raise ValueError(f"No {split!r} split in the data (splits: {sorted(data.loaders)}).")
     dl = data.loaders[split].to(device)
     y, p = predictions(model, dl, device=device, amp=amp)
-    ev = Evaluation(metrics(y, p, classes), y, p, classes, _split_paths(dl), split, Path(out) if out else None, img_size)
+    ev = Evaluation(metrics(y, p, classes), y, p, classes, dl.dataset.files, split, Path(out) if out else None, img_size,
+                    which=None if isinstance(source, nn.Module) else which)
     if out is not None: save_evaluation(ev, out, figures)
     return ev
+
+# %% ../nbs/06_evaluation.ipynb #13ae582c
+def stored_metrics(run_dir:str|Path,         # a run folder
+                   split:str='test',         # the split evaluated
+                   data:WasteData|None=None, # loaders to evaluate with if the stored metrics are missing or stale
+                  )->dict:
+    "The metrics of a run's best checkpoint on `split`: the stored ones while still valid, else computed (and stored)."
+    run = Path(run_dir); best, f = run/'best.pt', run/f'metrics{_suffix(split)}.json'
+    if not best.exists(): raise FileNotFoundError(f"No best.pt in {run}: give the folder of a trained run.")
+    if f.exists() and f.stat().st_mtime >= best.stat().st_mtime:
+        m = json.loads(f.read_text())
+        # files written before the checkpoint was recorded came from evaluate's default, the best checkpoint
+        if m.get('split', split) == split and m.get('checkpoint', 'best') == 'best': return m
+    evaluate(run, split, data=data, figures=False)
+    return json.loads(f.read_text())
 
 # %% ../nbs/06_evaluation.ipynb #43de2eed
 def _sync(dev):
@@ -336,55 +348,77 @@ def speed_table(source:str|Path|nn.Module, # a run folder or a model
     return pd.DataFrame(rows)
 
 # %% ../nbs/06_evaluation.ipynb #913a83bb
+def cam_layer(model:nn.Module)->str: # a model of a registered architecture
+    "The name of the module whose output Grad-CAM explains: the last convolutional stage of `model`'s architecture."
+    from torchvision.models import MobileNetV3, EfficientNet
+    if isinstance(model, ResNet): return 'layer4'
+    if isinstance(model, (MobileNetV3, EfficientNet)): return 'features'   # its output feeds the pooling and the head
+    names = [n for n, _ in model.named_children()]
+    raise ValueError(f"No Grad-CAM layer is known for {type(model).__name__}: pass `layer=`, the name of its last "
+                     f"convolutional stage (its top-level modules are {names}), e.g. grad_cam(model, x, layer=...) "
+                     f"or plot_explanations(model, ev, layer=...).")
+
 def grad_cam(model:nn.Module,        # a CNN classifier in eval mode
              x:torch.Tensor,         # normalised images (B, 3, H, W)
              target=None,            # class index per image (int or (B,)); None = the predicted class
-             layer:str|nn.Module='layer4', # the feature layer (a module or its name in `model`)
+             layer:str|nn.Module|None=None, # the feature layer (a module or its name in `model`); None = `cam_layer(model)`
              upsample:bool=True,     # resize the maps to (H, W); False: the layer's own grid
             )->tuple:
     "Grad-CAM maps (B, H, W) scaled to [0, 1] per image, and the class probabilities (B, C)."
-    mod = model.get_submodule(layer) if isinstance(layer, str) else layer
+    name = cam_layer(model) if layer is None else layer
+    mod = layer if isinstance(layer, nn.Module) else model.get_submodule(name)
     feats = {}
     h = mod.register_forward_hook(lambda m, i, o: feats.__setitem__('a', o))
     try:
         with torch.enable_grad():
             out = model(x.detach().clone().requires_grad_(True))  # gradients reach the features even if weights are frozen
+            if 'a' not in feats: raise ValueError(f"The layer {name!r} did not run in the forward pass: pass `layer=`, a module on the model's forward path.")
             tgt = out.argmax(1) if target is None else torch.as_tensor(target, device=out.device).expand(len(out))
             g, = torch.autograd.grad(out.gather(1, tgt.view(-1, 1)).sum(), feats['a'])
     finally: h.remove()
     a = feats['a'].detach()
     cam = F.relu((g.mean((2, 3), keepdim=True) * a).sum(1))
     if upsample: cam = F.interpolate(cam[:, None], size=x.shape[-2:], mode='bilinear', align_corners=False)[:, 0]
-    cam = cam / cam.flatten(1).amax(1).clamp_min(1e-12).view(-1, 1, 1)
+    peak = cam.flatten(1).amax(1).view(-1, 1, 1)
+    cam = torch.where(peak > 0, cam / peak, cam)   # relative: an untrained model's maps can peak far below 1e-12
     return cam.float(), out.detach().float().softmax(1)
+
+def _spatial_maps(model, x, which):
+    "The averaged (or last) CBAM spatial maps at the input size, None when the model has no spatial gate; and the probabilities."
+    if which not in ('mean', 'last'): raise ValueError(f"which must be 'mean' or 'last', got {which!r}")
+    with torch.no_grad(): out = model(x)
+    maps = attention_maps(model, 'spatial')
+    if not maps: return None, out.float().softmax(1)
+    ms = list(maps.values()) if which == 'mean' else [list(maps.values())[-1]]
+    up = torch.cat([F.interpolate(m.float(), size=x.shape[-2:], mode='bilinear', align_corners=False) for m in ms], 1)
+    return up.mean(1), out.float().softmax(1)
 
 def spatial_attention(model:nn.Module,   # a model with CBAM spatial gates
                       x:torch.Tensor,    # normalised images (B, 3, H, W)
                       which:str='mean',  # 'mean' of all blocks' maps, or 'last' block's map
                      )->tuple:
     "CBAM spatial-attention maps (B, H, W) at the input size, and the class probabilities (B, C)."
-    with torch.no_grad(): out = model(x)
-    maps = attention_maps(model, 'spatial')
-    if not maps: raise ValueError("The model has no CBAM spatial gate (attention 'channel' or 'none'?): no spatial maps to show.")
-    ms = list(maps.values()) if which == 'mean' else [list(maps.values())[-1]]
-    up = torch.cat([F.interpolate(m.float(), size=x.shape[-2:], mode='bilinear', align_corners=False) for m in ms], 1)
-    return up.mean(1), out.float().softmax(1)
+    att, probs = _spatial_maps(model, x, which)
+    if att is None:
+        raise ValueError(f"{type(model).__name__} has no CBAM spatial gate (attention 'channel', 'se' or 'none', or a "
+                         "torchvision model): no spatial maps to show. Grad-CAM (`grad_cam`) explains every model.")
+    return att, probs
 
 # %% ../nbs/06_evaluation.ipynb #8a90bc94
 def load_images(paths:list,   # image files
                 size:int,     # model input side, px
                )->tuple:
-    """Images as the evaluation loader prepares them (decoded to `stored_size(size)`, centre `size` crop):
-    uint8 (B, size, size, 3) for display, the normalised batch (B, 3, size, size), and {index: error} of the
-    files that could not be decoded (their rows are zeros)."""
+    """Images exactly as the evaluation loader prepares them: decoded to `stored_size(size)` squares, then
+    `BatchAugment(size, train=False)` (centre crop, normalisation). Returns the uint8 centre crops
+    (B, size, size, 3) for display, the normalised batch (B, 3, size, size), and {index: error} of the files
+    that could not be decoded (their images are black)."""
     side, o = stored_size(size), (stored_size(size) - size) // 2
-    arr, errors = np.zeros((len(paths), size, size, 3), np.uint8), {}
+    raw, errors = np.zeros((len(paths), side, side, 3), np.uint8), {}
     for i, p in enumerate(paths):
-        try: arr[i] = decode_image(str(p), side)[o:o + size, o:o + size]
+        try: raw[i] = decode_image(str(p), side)
         except Exception as e: errors[i] = f"{type(e).__name__}: {e}"[:200]
-    x = torch.from_numpy(arr).permute(0, 3, 1, 2).float() / 255
-    x = (x - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    return arr, x, errors
+    x = BatchAugment(size, train=False)(torch.from_numpy(raw).permute(0, 3, 1, 2))
+    return np.ascontiguousarray(raw[:, o:o + size, o:o + size]), x, errors
 
 def confident_mistakes(ev:Evaluation, # what `evaluate` returned
                        k:int=12,      # how many
@@ -404,8 +438,10 @@ def plot_explanations(model:nn.Module,  # the evaluated model
                       n:int=4,          # images of each kind: right and wrong
                       seed:int=0,       # which random sample
                       dpi:int=72,       # figure resolution (small keeps the notebook small)
+                      layer:str|nn.Module|None=None, # Grad-CAM layer; None = `cam_layer(model)`
                      ):
-    "Right and wrong test images with CBAM spatial-attention and Grad-CAM overlays (columns), as the model saw them."
+    """Right and wrong test images (columns) as the model saw them, with Grad-CAM overlays, and CBAM
+    spatial-attention overlays when the model has CBAM spatial gates (3 rows, else 2)."""
     import matplotlib.pyplot as plt
     d = ev.predictions_df(); rng = np.random.default_rng(seed)
     pick = lambda ix: list(rng.choice(ix, min(n, len(ix)), replace=False)) if len(ix) else []
@@ -413,16 +449,19 @@ def plot_explanations(model:nn.Module,  # the evaluated model
     if not rows: raise ValueError("No images to show.")
     dev = next(model.parameters()).device
     arr, x, _ = load_images([d.file[i] for i in rows], ev.img_size)
-    att, _ = spatial_attention(model, x.to(dev)); cam, pr = grad_cam(model, x.to(dev))
-    fig, axs = plt.subplots(3, len(rows), figsize=(1.6 * len(rows), 6.0), dpi=dpi, squeeze=False)
+    att, _ = _spatial_maps(model, x.to(dev), 'mean'); cam, _ = grad_cam(model, x.to(dev), layer=layer)
+    where = layer if isinstance(layer, str) else type(layer).__name__ if layer is not None else cam_layer(model)
+    nr = 2 if att is None else 3
+    fig, axs = plt.subplots(nr, len(rows), figsize=(1.6 * len(rows), 2.0 * nr), dpi=dpi, squeeze=False)
     for j, i in enumerate(rows):
         ok = 'right' if d.correct[i] else 'WRONG'
         ax = axs[0, j]; ax.imshow(arr[j]); ax.axis('off')
         ax.set_title(f"{ok}: true {d.label[i]}\npred {d.pred[i]} {d.probability[i]:.2f}", fontsize=8,
                      color='black' if d.correct[i] else 'red')
-        _overlay(axs[1, j], arr[j], _minmax(att[j]), 'CBAM spatial attention')
-        _overlay(axs[2, j], arr[j], cam[j].cpu().numpy(), f'Grad-CAM ({d.pred[i]})')
-    fig.suptitle(f"Where the model looks: {ev.img_size}px inputs, overlays min-max scaled (red = high)", fontsize=10)
+        if att is not None: _overlay(axs[1, j], arr[j], _minmax(att[j]), 'CBAM spatial attention')
+        _overlay(axs[-1, j], arr[j], cam[j].cpu().numpy(), f'Grad-CAM ({d.pred[i]})')
+    fig.suptitle(f"Where the model looks: {ev.img_size}px inputs, Grad-CAM of `{where}`, overlays min-max scaled "
+                 "(red = high)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -444,6 +483,32 @@ def plot_mistakes(ev:Evaluation,  # what `evaluate` returned
     fig.suptitle(f"The {len(d)} most confident mistakes ({ev.split} split, {ev.img_size}px inputs)", fontsize=10)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/06_evaluation.ipynb #594870f5
+def save_explanations(run_dir:str|Path,      # the run folder evaluated
+                      ev:Evaluation,         # its evaluation, `evaluate(run_dir, ...)`
+                      which:str|None=None,   # checkpoint; None = the one `ev` evaluated ('best' when unknown)
+                      n:int=4,               # images of each kind (right, wrong) in the explanations
+                      k:int=12,              # mistakes in the gallery
+                      seed:int=0,            # which random sample of images
+                      layer:str|None=None,   # Grad-CAM layer; None = `cam_layer(model)`
+                      device:str='cpu',      # where to run the model
+                     )->list:
+    "Write the explanations figure, and the most confident mistakes when there are any, into `run_dir/figures`; the files written."
+    import matplotlib.pyplot as plt
+    run, which = Path(run_dir), which or ev.which or 'best'
+    if ev.which not in (None, which):
+        raise ValueError(f"The evaluation is of the {ev.which!r} checkpoint, not {which!r}: pass which={ev.which!r} or evaluate {which!r}.")
+    model, classes = load_model(run, which, device=device)
+    if list(classes) != list(ev.classes):
+        raise ValueError(f"{run} was trained on classes {classes}, the evaluation has {ev.classes}: pass this run's evaluation.")
+    figs = {'explanations': lambda: plot_explanations(model, ev, n=n, seed=seed, layer=layer)}
+    if (ev.y_true != ev.y_pred).any(): figs['mistakes'] = lambda: plot_mistakes(ev, k)
+    (run/'figures').mkdir(parents=True, exist_ok=True); out = []
+    for name, make in figs.items():
+        fig = make(); f = run/'figures'/f'{name}{_suffix(ev.split)}.png'
+        fig.savefig(f, bbox_inches='tight'); plt.close(fig); out.append(f)
+    return out
 
 # %% ../nbs/06_evaluation.ipynb #31e2b586
 def image_files(paths)->list: # files and folders; a single path or a list
@@ -533,49 +598,3 @@ def export_model(source:str|Path|nn.Module, # a run folder or a model
     bad = {k: v for k, v in diff.items() if v is not None and not v <= atol}
     if bad: raise ValueError(f"Exported outputs differ from the eager model's by more than {atol}: {bad} (files in {out})")
     return meta | dict(out=str(out))
-
-# %% ../nbs/06_evaluation.ipynb #d4fa266c
-@call_parse
-def evaluate_cli(run_dir:str,            # a run folder of waste_cbam_train
-                 split:str='test',       # split to evaluate: test, val or train
-                 which:str='best',       # checkpoint: best or last
-                 batch_size:int=64,      # images per batch
-                 device:str=None,        # cpu or cuda (default: cuda when available)
-                 speed:bool=False,       # also measure latency, throughput and memory (speed.csv)
-                 explain:bool=False,     # also write the attention/Grad-CAM and mistakes galleries
-                 export:bool=False,      # also export TorchScript and ONNX into RUN_DIR/export
-                ):
-    "Evaluate a trained run on a split: metrics.json, predictions.csv and figures in the run folder."
-    ev = evaluate(run_dir, split, which=which, batch_size=batch_size, device=device)
-    print(f"{run_dir}, {split} split, {ev.metrics['n']} images")
-    print(metrics_table(ev.metrics).round(4).to_string()); print(); print(ev.metrics['report'])
-    if speed:
-        t = speed_table(run_dir, which=which); t.to_csv(Path(run_dir)/'speed.csv', index=False)
-        print(t.drop(columns=['device_name', 'memory']).round(2).to_string(index=False))
-    if explain:
-        import matplotlib.pyplot as plt
-        model, _ = load_model(run_dir, which)
-        figs = [('explanations', lambda: plot_explanations(model, ev))]
-        if (ev.y_true != ev.y_pred).any(): figs.append(('mistakes', lambda: plot_mistakes(ev)))
-        for name, make in figs:
-            fig = make(); fig.savefig(Path(run_dir)/'figures'/f'{name}{_suffix(split)}.png', bbox_inches='tight'); plt.close(fig)
-    if export: print(f"exported to {export_model(run_dir, which=which)['out']}")
-    print(f"wrote {Path(run_dir)/('metrics' + _suffix(split) + '.json')} and figures/")
-
-@call_parse
-def predict_cli(paths:Param("image files and/or folders", str, nargs='+'),
-                run_dir:str=None,       # the trained model's run folder (required)
-                which:str='best',       # checkpoint: best or last
-                out:str=None,           # write the table as CSV here instead of printing it
-                batch_size:int=32,      # images per forward pass
-                device:str='cpu',       # cpu or cuda
-               ):
-    "Predict organic/recyclable (the run's classes) for photos; unreadable files are listed, not fatal."
-    if run_dir is None: raise SystemExit("Give the trained model's run folder: --run_dir RUN_DIR")
-    d = predict(paths, run_dir, which=which, batch_size=batch_size, device=device)
-    if out: d.to_csv(out, index=False); print(f"wrote {out}")
-    else:
-        with pd.option_context('display.max_rows', None, 'display.width', 200):
-            print(d[['file', 'label', 'probability', 'error']].to_string(index=False))
-    nbad = int((d.error != '').sum())
-    print(f"{len(d)} files, {len(d) - nbad} predicted, {nbad} could not be read")

@@ -4,18 +4,17 @@
 
 # %% ../nbs/04_grid_search.ipynb #76160589
 from __future__ import annotations
-import os, json, time, hashlib
+import os, json, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import ParameterGrid
-from fastcore.script import call_parse
 
-from .trainer import TrainConfig, preset, run_trial
+from .trainer import TrainConfig, preset, run_trial, hashed_run, SCORED
 
 # %% auto #0
-__all__ = ['SPACE', 'MAX_EPOCHS', 'RESULT_COLUMNS', 'OK_STATUS', 'grid_values', 'params_key', 'trial_config', 'space_key',
-           'result_row', 'ResultsTable', 'grid_search', 'plot_search', 'plot_heatmap', 'plot_best_curves']
+__all__ = ['SPACE', 'MAX_EPOCHS', 'RESULT_COLUMNS', 'grid_values', 'params_key', 'trial_config', 'space_key', 'result_row',
+           'ResultsTable', 'grid_search', 'plot_search', 'plot_heatmap', 'plot_best_curves']
 
 # %% ../nbs/04_grid_search.ipynb #88f12472
 SPACE = {
@@ -52,9 +51,7 @@ def trial_config(base:TrainConfig,        # the config every trial starts from
                  max_epochs:int=MAX_EPOCHS, # cap on the epochs of one trial
                 )->TrainConfig:
     "The config of one trial: `base` with `params`, at most `max_epochs` epochs, a run folder named by the config."
-    cfg = base.replace(**params, epochs=min(base.epochs, max_epochs), name=None, out_dir='')
-    name = 'trial-' + hashlib.sha1(cfg.to_json().encode()).hexdigest()[:10]
-    return cfg.replace(name=name, out_dir=str(Path(out_dir)/'runs'))
+    return hashed_run(base.replace(**params, epochs=min(base.epochs, max_epochs)), out_dir)
 
 def space_key(cfg:TrainConfig)->str:
     "The key of a trial in a results table: its values of every parameter of `SPACE`."
@@ -111,14 +108,12 @@ def grid_search(base:TrainConfig,          # config every trial starts from (dat
     return table.read()
 
 # %% ../nbs/04_grid_search.ipynb #16c4aa69
-OK_STATUS = ('completed', 'early_stopped', 'pruned')
-
 def plot_search(results:pd.DataFrame,       # a results table
                 metric:str='best_val_f1',   # column to plot
                 title:str='Search results'):
     "The metric against each parameter of `SPACE`, one panel each, coloured by search method."
     import matplotlib.pyplot as plt, seaborn as sns
-    ok = results[results.status.isin(OK_STATUS)]
+    ok = results[results.status.isin(SCORED)]
     fig, axs = plt.subplots(1, len(SPACE), figsize=(3.6 * len(SPACE), 3.2), sharey=True)
     for ax, k in zip(axs, SPACE):
         if 'low' in SPACE[k]:
@@ -131,7 +126,7 @@ def plot_search(results:pd.DataFrame,       # a results table
 def plot_heatmap(results:pd.DataFrame, x:str='lr', y:str='weight_decay', metric:str='best_val_f1'):
     "Mean of `metric` over every pair of values of `x` and `y`."
     import matplotlib.pyplot as plt, seaborn as sns
-    ok = results[results.status.isin(OK_STATUS)]
+    ok = results[results.status.isin(SCORED)]
     t = ok.pivot_table(index=y, columns=x, values=metric, aggfunc='mean')
     fig, ax = plt.subplots(figsize=(1.4 * len(t.columns) + 2, 0.7 * len(t) + 1.5))
     sns.heatmap(t, annot=True, fmt='.3f', cmap='viridis', ax=ax, cbar_kws=dict(label=metric))
@@ -142,7 +137,7 @@ def plot_best_curves(results:pd.DataFrame, k:int=3, metric:str='val_f1'):
     "Validation curves of the `k` best trials, read from their run folders' history.csv."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    for r in results[results.status.isin(OK_STATUS)].nlargest(k, 'best_val_f1').itertuples():
+    for r in results[results.status.isin(SCORED)].nlargest(k, 'best_val_f1').itertuples():
         h = pd.read_csv(Path(r.run_dir)/'history.csv')
         ax.plot(h.epoch, h[metric], 'o-', ms=3, label=f"{r.method} #{r.trial}: lr {r.lr:.1e}, wd {r.weight_decay:.0e}, r{r.reduction_ratio}, k{r.kernel_size}, b{r.batch_size}")
     ax.set(title=f'Best {k} trials', xlabel='epoch', ylabel=metric.replace('_', ' ')); ax.grid(alpha=0.3); ax.legend(fontsize=7)

@@ -27,53 +27,53 @@ def conv1x1(cin:int, cout:int, stride:int=1) -> nn.Conv2d:
     "1x1 convolution, no bias"
     return nn.Conv2d(cin, cout, 1, stride, bias=False)
 
-class BasicBlock(nn.Module):
-    "Two 3x3 convolutions; `attn` gates the residual branch before the addition"
+class _Block(nn.Module):
+    "A residual block: the convolutions of `convs`, each with a batch norm, then `attn` on the branch, identity added, ReLU"
     expansion = 1
     def __init__(self,
                  inplanes:int, # input channels
-                 planes:int, # output channels
-                 stride:int=1, # stride of the first convolution
+                 planes:int, # width of the block; its output has planes * expansion channels
+                 stride:int=1, # stride of the block's (first) 3x3 convolution
                  downsample:Optional[nn.Module]=None, # projection of the identity when shapes change
-                 attn:Optional[nn.Module]=None, # attention module for `planes` channels (None: plain block)
+                 attn:Optional[nn.Module]=None, # attention module for planes * expansion channels (None: plain block)
                 ):
         super().__init__()
-        self.conv1, self.bn1 = conv3x3(inplanes, planes, stride), nn.BatchNorm2d(planes)
+        for i, conv in enumerate(self.convs(inplanes, planes, stride), 1):   # torchvision's names: conv1, bn1, conv2, ...
+            self.add_module(f'conv{i}', conv); self.add_module(f'bn{i}', nn.BatchNorm2d(conv.out_channels))
         self.relu = nn.ReLU(inplace=True)
-        self.conv2, self.bn2 = conv3x3(planes, planes), nn.BatchNorm2d(planes)
         self.attn = attn if attn is not None else nn.Identity()
         self.downsample, self.stride = downsample, stride
 
-    def forward(self, x:Tensor) -> Tensor:
+    @staticmethod
+    def convs(inplanes:int, planes:int, stride:int) -> tuple: raise NotImplementedError
+
+    def residual(self, branch:Tensor, x:Tensor) -> Tensor:
+        "ReLU(attn(branch) + identity): how every block ends"
         identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(self.attn(branch) + identity)
+
+class BasicBlock(_Block):
+    "Two 3x3 convolutions (the first strided); `attn` gates the residual branch before the addition"
+    expansion = 1
+    @staticmethod
+    def convs(inplanes:int, planes:int, stride:int) -> tuple:
+        return conv3x3(inplanes, planes, stride), conv3x3(planes, planes)
+
+    def forward(self, x:Tensor) -> Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.attn(self.bn2(self.conv2(out)))
-        return self.relu(out + identity)
+        return self.residual(self.bn2(self.conv2(out)), x)
 
-class Bottleneck(nn.Module):
-    "1x1 reduce, 3x3 (stride here, torchvision v1.5), 1x1 expand; `attn` gates the residual branch before the addition"
+class Bottleneck(_Block):
+    "1x1 reduce, 3x3 (stride here, torchvision v1.5), 1x1 expand to planes * 4; `attn` gates the residual branch before the addition"
     expansion = 4
-    def __init__(self,
-                 inplanes:int, # input channels
-                 planes:int, # width of the 3x3 convolution; output is planes * 4
-                 stride:int=1, # stride of the 3x3 convolution
-                 downsample:Optional[nn.Module]=None, # projection of the identity when shapes change
-                 attn:Optional[nn.Module]=None, # attention module for planes * 4 channels (None: plain block)
-                ):
-        super().__init__()
-        self.conv1, self.bn1 = conv1x1(inplanes, planes), nn.BatchNorm2d(planes)
-        self.conv2, self.bn2 = conv3x3(planes, planes, stride), nn.BatchNorm2d(planes)
-        self.conv3, self.bn3 = conv1x1(planes, planes * 4), nn.BatchNorm2d(planes * 4)
-        self.relu = nn.ReLU(inplace=True)
-        self.attn = attn if attn is not None else nn.Identity()
-        self.downsample, self.stride = downsample, stride
+    @staticmethod
+    def convs(inplanes:int, planes:int, stride:int) -> tuple:
+        return conv1x1(inplanes, planes), conv3x3(planes, planes, stride), conv1x1(planes, planes * 4)
 
     def forward(self, x:Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
-        out = self.attn(self.bn3(self.conv3(out)))
-        return self.relu(out + identity)
+        return self.residual(self.bn3(self.conv3(out)), x)
 
 # %% ../nbs/02_resnet.ipynb #a0e51755
 ATTENTIONS = ('cbam', 'channel', 'spatial', 'se', 'none')
