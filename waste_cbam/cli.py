@@ -91,6 +91,8 @@ FIELDS = {   # TrainConfig field: (type, choices or None, help)
     'val_frac':        (float, None, "validation fraction of a data folder's pool"),
     'test_frac':       (float, None, "test fraction of a data folder's pool"),
     'split_seed':      (int, None, "seed of a data folder's split"),
+    'cache':           (str, ['disk', 'memory', 'device'], 'decoded-image cache: a memory-mapped file, RAM, or the training device'),
+    'compile':         (str, None, "torch.compile mode (default, reduce-overhead, max-autotune) or backend:NAME; 'none': eager"),
 }
 
 def add_config(p:Parser,          # the parser to add the options to
@@ -112,6 +114,7 @@ def config_from(args,         # parsed arguments of `add_config`
     "The preset (or config file) with the options given and `kw` applied, checked."
     cfg = TrainConfig.from_json(Path(args.config).read_text()) if getattr(args, 'config', None) else preset(args.preset)
     given = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}
+    if given.get('compile') == 'none': given['compile'] = None   # a preset's compilation turned off
     return cfg.replace(**given, **kw).check()
 
 def device_of(args)->str: # parsed arguments with `device`
@@ -143,7 +146,7 @@ def prepare_cli(argv:list|None=None): # arguments (default: the process's)
 # %% ../nbs/10_cli.ipynb #d9e41b73
 TRAIN_FIELDS = ['epochs', 'lr', 'weight_decay', 'batch_size', 'img_size', 'arch', 'depth', 'attention', 'reduction_ratio',
                 'kernel_size', 'order', 'optimizer', 'scheduler', 'label_smoothing', 'patience', 'seed', 'limit',
-                'val_frac', 'test_frac', 'split_seed']
+                'val_frac', 'test_frac', 'split_seed', 'cache', 'compile']
 
 def train_parser()->Parser:
     p = parser('waste_cbam_train', 'Train a model on a waste-photo folder; writes a run folder with history, checkpoints and figures.')
@@ -167,10 +170,11 @@ def train_cli(argv:list|None=None): # arguments (default: the process's)
     def run(a):
         cfg = train_config(a)
         cfg = cfg.replace(data=resolve_data(a, cfg.data))
-        t = Trainer(cfg, progress=not a.quiet)
-        print(f"training {t.run_dir} on {t.device} ({len(t.data.train.dataset)} train, {len(t.data.val.dataset)} val images)")
+        t = Trainer(cfg, progress=not a.quiet)   # under torchrun: one of several processes (chapter 03)
+        if t.main: print(f"training {t.run_dir} on {t.device} x {t.world} ({len(t.data.train.dataset)} train, {len(t.data.val.dataset)} val images)")
         t.fit(resume=a.resume)
-        print(json.dumps(t.result(), indent=2))
+        if t.main: print(json.dumps(t.result(), indent=2))
+        if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
     run_command(train_parser(), run, argv)
 
 # %% ../nbs/10_cli.ipynb #3aad1e4f

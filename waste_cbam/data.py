@@ -20,8 +20,8 @@ __all__ = ['SPLITS', 'CLASSES', 'KAGGLE_DATASET', 'KAGGLE_CLASSES', 'IMG_EXTS', 
            'LAYOUTS_HELP', 'DataSource', 'find_dataset', 'make_synthetic_data', 'data_path', 'download_data',
            'get_data_dir', 'audit_images', 'audit_summary', 'split_index', 'check_index', 'save_index', 'load_index',
            'materialise', 'prepare', 'plot_split_counts', 'show_samples', 'plot_image_sizes', 'stored_size',
-           'decode_image', 'ImageCache', 'BatchAugment', 'WasteDataset', 'WasteLoader', 'class_weights', 'WasteData',
-           'get_dataloaders']
+           'decode_image', 'ImageCache', 'BatchAugment', 'WasteDataset', 'ShardSampler', 'WasteLoader', 'DeviceLoader',
+           'class_weights', 'WasteData', 'get_dataloaders']
 
 # %% ../nbs/00_data.ipynb #9f01d80e
 SPLITS = ('train', 'val', 'test')
@@ -599,6 +599,41 @@ class WasteDataset(Dataset):
 def _collate_items(items): return torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
 def _identity(b): return b
 
+# %% ../nbs/00_data.ipynb #10823508
+class ShardSampler(torch.utils.data.Sampler):
+    "Batches of one process's shard of a split: rank `r` of `world` takes items r, r + world, ... of the epoch's order."
+    def __init__(self, n:int,          # items in the split
+                 batch_size:int,       # items per batch, per process
+                 shuffle:bool=True,    # a seeded permutation each epoch (training); False: the index order
+                 drop_last:bool=True,  # whole batches only, the same number on every process (training)
+                 seed:int=0,           # seed of `generator` (the trainer reseeds it each epoch)
+                 rank:int=0,           # this process
+                 world:int=1):         # the number of processes
+        self.n, self.batch_size, self.shuffle, self.drop_last = n, batch_size, shuffle, drop_last
+        self.generator, self.last = torch.Generator().manual_seed(seed), []
+        self.shard(rank, world)
+
+    def shard(self, rank:int, world:int):
+        "Make this the sampler of process `rank` of `world`."
+        if not 0 <= rank < world: raise ValueError(f"rank {rank} is not one of the {world} processes")
+        self.rank, self.world = rank, world
+        return self
+
+    def _count(self)->int:
+        "Items of this process's shard in an epoch: all of it, or whole batches of the smallest shard."
+        m = len(range(self.rank, self.n, self.world))
+        if not self.drop_last: return m
+        least = self.n // self.world   # the smallest shard: every process takes as many
+        return least // self.batch_size * self.batch_size if least >= self.batch_size else least
+
+    def __iter__(self):
+        order = torch.randperm(self.n, generator=self.generator) if self.shuffle else torch.arange(self.n)
+        mine = order[self.rank::self.world][:self._count()]
+        self.last = mine.tolist()   # what this process saw in its last epoch, for checks
+        for b in mine.split(self.batch_size): yield b.tolist()
+
+    def __len__(self): return math.ceil(self._count() / self.batch_size)
+
 # %% ../nbs/00_data.ipynb #cb85c541
 class WasteLoader:
     "A DataLoader of uint8 batches, moved to `device` and augmented (train) or centre-cropped there."
@@ -610,11 +645,40 @@ class WasteLoader:
     @property
     def dataset(self): return self.dl.dataset
     @property
-    def generator(self): return self.dl.generator
+    def sampler(self): return self.dl.batch_sampler
+    @property
+    def generator(self): return self.sampler.generator
+    def shard(self, rank:int, world:int):
+        "Yield only the batches of process `rank` of `world`."
+        if not isinstance(self.sampler, ShardSampler):
+            raise ValueError("A weighted sampler cannot be split between processes: use class_weights instead of sampler='weighted'.")
+        self.sampler.shard(rank, world); return self
+    def _batch(self, xb, yb):
+        return self.tfm(xb.to(self.device, non_blocking=True)), yb.to(self.device, non_blocking=True)
     def __iter__(self):
-        for xb, yb in self.dl:
-            xb = xb.to(self.device, non_blocking=True)
-            yield self.tfm(xb), yb.to(self.device, non_blocking=True)
+        for xb, yb in self.dl: yield self._batch(xb, yb)
+
+class DeviceLoader(WasteLoader):
+    "The batches of a `ShardSampler`, indexed out of the split's uint8 images held on the training device."
+    def __init__(self, x:torch.Tensor,    # the split's images (N, S, S, 3) uint8
+                 y:torch.Tensor,          # their labels (N,)
+                 sampler:ShardSampler,    # the batches
+                 tfm:BatchAugment,        # augmentation or centre crop
+                 dataset:WasteDataset):   # the dataset the images come from (files, targets)
+        self.x, self.y, self._sampler, self.tfm, self._dataset, self.device = x, y, sampler, tfm, dataset, x.device
+    def to(self, device):
+        super().to(device); self.x, self.y = self.x.to(self.device), self.y.to(self.device); return self
+    def __len__(self): return len(self._sampler)
+    @property
+    def dataset(self): return self._dataset
+    @property
+    def sampler(self): return self._sampler
+    def __iter__(self):
+        # a DataLoader draws its workers' base seed from the generator first: so does this, so both give the same batches
+        torch.empty((), dtype=torch.int64).random_(generator=self.generator)
+        for idx in self._sampler:
+            i = torch.as_tensor(idx, device=self.device)
+            yield self.tfm(self.x[i].permute(0, 3, 1, 2)), self.y[i]
 
 # %% ../nbs/00_data.ipynb #a55ab776
 def class_weights(labels:list, # integer label of each training image
@@ -645,11 +709,14 @@ class WasteData:
     def to(self, device): # move every loader's output (and its augmentation) to `device`
         for dl in self.loaders.values(): dl.to(device)
         return self
+    def shard(self, rank:int, world:int): # every loader yields only process `rank`'s share of `world`
+        for dl in self.loaders.values(): dl.shard(rank, world)
+        return self
 
 def get_dataloaders(index:pd.DataFrame|str|Path, # an index, an index.csv, or a data folder (prepared on the fly)
                     size:int=224,             # model input side, px
                     batch_size:int=32,        # images per batch
-                    cache:str|None='disk',    # 'disk', 'memory', or None to decode every epoch
+                    cache:str|None='disk',    # 'disk', 'memory', 'device' (held on the training device), or None to decode every epoch
                     augment:dict|None=None,   # keyword arguments of `BatchAugment` (e.g. dict(jitter=0))
                     sampler:str|None=None,    # 'weighted': draw training images with inverse class frequency
                     num_workers:int|None=None, # loader processes; 0 with a cache (cheap), all cores without
@@ -675,19 +742,25 @@ def get_dataloaders(index:pd.DataFrame|str|Path, # an index, an index.csv, or a 
         ix = index[index.split == split]
         if limit: ix = ix.groupby('label').head(max(1, limit // len(classes)))  # keeps the index order
         if not len(ix): continue
-        c = ImageCache(list(ix.path), side, where=cache, cache_dir=cache_dir, verbose=verbose) if cache else None
+        if cache not in (None, 'disk', 'memory', 'device'): raise ValueError(f"cache must be 'disk', 'memory', 'device' or None, not {cache!r}")
+        c = ImageCache(list(ix.path), side, where='memory' if cache == 'device' else cache, cache_dir=cache_dir, verbose=verbose) if cache else None
         ds = WasteDataset(ix.path, [cls[l] for l in ix.label], cache=c, side=side)
         tfm = BatchAugment(size, train=True, **(augment or {})) if split == 'train' else BatchAugment(size, train=False)
-        g = torch.Generator().manual_seed(seed)
-        smp = None
-        if split == 'train' and sampler == 'weighted':
-            y = ds.targets.numpy()
+        train = split == 'train'
+        if sampler not in (None, 'weighted'): raise ValueError(f"sampler must be None or 'weighted', not {sampler!r}")
+        if train and sampler == 'weighted':
+            if cache == 'device': raise ValueError("sampler='weighted' works with cache 'disk' or 'memory', not 'device'.")
+            g, y = torch.Generator().manual_seed(seed), ds.targets.numpy()
             w = class_weights(y, len(classes)).numpy()[y]
             smp = WeightedRandomSampler(torch.as_tensor(w, dtype=torch.double), len(ds), replacement=True, generator=g)
-        elif sampler not in (None, 'weighted'): raise ValueError(f"sampler must be None or 'weighted', not {sampler!r}")
-        dl = DataLoader(ds, batch_size=batch_size, shuffle=(split == 'train' and smp is None), sampler=smp,
-                        generator=g, num_workers=num_workers, collate_fn=_identity,  # __getitems__ returns whole batches
-                        drop_last=(split == 'train' and len(ds) > batch_size),
+            dl = DataLoader(ds, batch_size=batch_size, sampler=smp, generator=g, num_workers=num_workers, collate_fn=_identity,
+                            drop_last=len(ds) > batch_size, persistent_workers=num_workers > 0, pin_memory=torch.cuda.is_available())
+            loaders[split] = WasteLoader(dl, tfm); continue
+        bs = ShardSampler(len(ds), batch_size, shuffle=train, drop_last=train, seed=seed)
+        if cache == 'device':   # the kept images, once, as one tensor: batches are indexed out of it on the device
+            loaders[split] = DeviceLoader(torch.from_numpy(np.ascontiguousarray(c.data[ds._ix])), ds.targets, bs, tfm, ds)
+            continue
+        dl = DataLoader(ds, batch_sampler=bs, generator=bs.generator, num_workers=num_workers, collate_fn=_identity,  # __getitems__ returns whole batches
                         persistent_workers=num_workers > 0, pin_memory=torch.cuda.is_available())
         loaders[split] = WasteLoader(dl, tfm)
     return WasteData(loaders, classes, index, size)

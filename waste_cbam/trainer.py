@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from sklearn.metrics import f1_score
 from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.imports import IN_NOTEBOOK
@@ -22,14 +24,15 @@ from .resnet import ATTENTIONS, DEPTHS
 from .models import MODELS, build_model
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'SCHEDULERS', 'PRESETS', 'DATA_FIELDS', 'STATUSES', 'FINAL', 'SCORED', 'TrainConfig', 'preset',
-           'data_for', 'seed_everything', 'StopTraining', 'NonFiniteLoss', 'cpu_bf16_native', 'Trainer', 'train_epoch',
-           'evaluate_loader', 'save_checkpoint', 'load_checkpoint', 'load_model', 'fit', 'history_df', 'result',
-           'plot_history', 'config_hash', 'hashed_run', 'run_trial']
+__all__ = ['OPTIMIZERS', 'SCHEDULERS', 'COMPILE_MODES', 'PRESETS', 'DATA_FIELDS', 'STATUSES', 'FINAL', 'SCORED', 'TrainConfig',
+           'preset', 'data_for', 'seed_everything', 'StopTraining', 'NonFiniteLoss', 'dist_env', 'cpu_bf16_native',
+           'Trainer', 'train_epoch', 'evaluate_loader', 'save_checkpoint', 'load_checkpoint', 'load_model', 'fit',
+           'history_df', 'result', 'plot_history', 'config_hash', 'hashed_run', 'run_trial']
 
 # %% ../nbs/03_trainer.ipynb #d66303a1
 OPTIMIZERS = ('adamw', 'sgd')
 SCHEDULERS = ('step', 'cosine', 'onecycle', 'none')
+COMPILE_MODES = ('default', 'reduce-overhead', 'max-autotune', 'max-autotune-no-cudagraphs')
 
 @dataclass
 class TrainConfig:
@@ -38,7 +41,7 @@ class TrainConfig:
     data:str = ''                 # data folder (any layout of chapter 00) or an index.csv; '' = $WASTE_CBAM_DATA
     img_size:int = 224            # model input side, px
     batch_size:int = 32           # images per batch
-    cache:str|None = 'disk'       # decoded-image cache: 'disk', 'memory' or None (decode every epoch)
+    cache:str|None = 'disk'       # decoded-image cache: 'disk', 'memory', 'device' (on the training device) or None
     sampler:str|None = None       # 'weighted' to draw training images with inverse class frequency
     num_workers:int|None = None   # DataLoader processes (None: 0 with a cache, all cores without)
     limit:int|None = None         # at most this many images per split (tests, smoke runs)
@@ -69,8 +72,10 @@ class TrainConfig:
     class_weights:bool = False    # weight the loss by inverse class frequency (class imbalance)
     amp:bool = True               # mixed precision: fp16/bf16 autocast on CUDA, bf16 on CPUs with native bf16
     amp_dtype:str = 'float16'     # on CUDA: 'float16' (with a GradScaler) or 'bfloat16'
-    channels_last:bool = True     # NHWC memory format (faster on GPUs and, measured, on the CPU here)
+    channels_last:bool = True     # NHWC memory format (the fast layout for convolutions on GPUs)
     grad_clip:float|None = None   # clip the gradient norm to this value
+    compile:str|None = None       # torch.compile mode ('default', 'reduce-overhead', 'max-autotune') or 'backend:NAME'; None = eager
+    sync_bn:bool = False          # several processes (torchrun): synchronise batch-norm statistics (CUDA only)
     # stopping and record
     patience:int|None = 10        # early stopping: epochs without improvement of `monitor`; None = off
     monitor:str = 'val_f1'        # a history column; higher is better except for losses
@@ -91,10 +96,12 @@ class TrainConfig:
     def check(self):
         "Raise a `ValueError` naming the field, its value and the accepted ones when a choice is not one; else return self."
         choices = dict(arch=sorted(MODELS), attention=ATTENTIONS, depth=sorted(DEPTHS), order=ORDERS, optimizer=OPTIMIZERS,
-                       scheduler=SCHEDULERS, cache=(None, 'disk', 'memory'), sampler=(None, 'weighted'),
+                       scheduler=SCHEDULERS, cache=(None, 'disk', 'memory', 'device'), sampler=(None, 'weighted'),
                        amp_dtype=('float16', 'bfloat16'))
         for k, ok in choices.items():
             if getattr(self, k) not in ok: raise ValueError(f"{k}={getattr(self, k)!r} is not one of {list(ok)}: fix the {k} setting.")
+        if self.compile is not None and self.compile not in COMPILE_MODES and not str(self.compile).startswith('backend:'):
+            raise ValueError(f"compile={self.compile!r} is not one of {list(COMPILE_MODES)} nor 'backend:NAME': fix the compile setting.")
         if not set(self.pool) <= {'avg', 'max'} or not self.pool: raise ValueError(f"pool={self.pool!r}: use ('avg', 'max'), ('avg',) or ('max',).")
         if not 0 <= self.val_frac + self.test_frac < 1: raise ValueError(f"val_frac + test_frac = {self.val_frac + self.test_frac}: must leave images to train on.")
         return self
@@ -103,6 +110,7 @@ class TrainConfig:
 PRESETS = {
     'full': TrainConfig(),
     'cpu': TrainConfig(img_size=96, epochs=16, batch_size=64, lr=2e-3, scheduler='cosine', label_smoothing=0.1, patience=5),
+    'gpu': TrainConfig(batch_size=256, lr=1e-3 * math.sqrt(256 / 32), cache='device', compile='default'),
     'smoke': TrainConfig(img_size=32, epochs=2, batch_size=16, limit=64, cache='memory', patience=None, small_input=True),
 }
 
@@ -151,6 +159,11 @@ STATUSES = {
 FINAL = ('completed', 'early_stopped', 'diverged')             # resuming trains these no further
 SCORED = ('completed', 'early_stopped', 'stopped', 'pruned')  # their best validation score is a result to compare
 
+def dist_env()->tuple:
+    "This process's rank, the number of processes and the local rank, as torchrun sets them; (0, 1, 0) alone."
+    e = os.environ
+    return int(e.get('RANK', 0)), int(e.get('WORLD_SIZE', 1)), int(e.get('LOCAL_RANK', 0))
+
 def cpu_bf16_native()->bool:
     "Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), where bf16 autocast beats fp32."
     try: return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
@@ -159,6 +172,10 @@ def cpu_bf16_native()->bool:
 def _f1(y, p, n): return float(f1_score(y, p, average='macro', labels=list(range(n)), zero_division=0))
 
 # %% ../nbs/03_trainer.ipynb #15ac1861
+def _compile_kw(spec:str)->dict:
+    "torch.compile's arguments for a `compile` setting: a mode, or 'backend:NAME'."
+    return dict(backend=spec.split(':', 1)[1]) if spec.startswith('backend:') else dict(mode=spec)
+
 class Trainer:
     "Train `cfg` on `data`, writing everything into one run folder."
     def __init__(self, cfg:TrainConfig,         # the run's configuration
@@ -167,16 +184,30 @@ class Trainer:
                  progress:bool=True,            # fastprogress bars (notebook) or lines (terminal)
                 ):
         self.cfg, self.callbacks, self.progress = cfg.check(), list(callbacks or []), progress
-        self.device = torch.device(cfg.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+        self.rank, self.world, local = dist_env()
+        dev = cfg.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+        if self.world > 1:   # started by torchrun: one process per device, gloo on CPUs, NCCL on GPUs
+            if dev == 'cuda': dev = f'cuda:{local}'; torch.cuda.set_device(local)
+            if not dist.is_initialized(): dist.init_process_group('nccl' if dev.startswith('cuda') else 'gloo')
+            if cfg.sync_bn and not dev.startswith('cuda'): raise ValueError("sync_bn needs CUDA devices: turn it off on CPUs.")
+        self.device = torch.device(dev)
+        self.main = self.rank == 0   # the process that writes the run folder
         seed_everything(cfg.seed)
+        if data is None and self.world > 1 and not self.main: dist.barrier()   # the main process builds the disk cache first
         self.data = data or data_for(cfg)
+        if data is None and self.world > 1 and self.main: dist.barrier()
+        if self.world > 1: self.data.shard(self.rank, self.world)
         self.classes = self.data.classes
         self.data.to(self.device)
         self.run_dir = Path(cfg.out_dir)/(cfg.name or self.default_name(cfg))
-        self.model = build_model(cfg, len(self.classes)).to(self.device)
+        self.model = build_model(cfg, len(self.classes)).to(self.device)   # the plain module: checkpoints, evaluation
         cuda = self.device.type == 'cuda'
         self.channels_last = cfg.channels_last
         if self.channels_last: self.model = self.model.to(memory_format=torch.channels_last)
+        if cfg.sync_bn and self.world > 1: self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+        # what a training step calls: the model, wrapped for several processes and/or compiled
+        self.train_model = DistributedDataParallel(self.model, device_ids=[self.device.index] if cuda else None) if self.world > 1 else self.model
+        if cfg.compile: self.train_model = torch.compile(self.train_model, **_compile_kw(cfg.compile))
         self.amp_dtype = None
         if cfg.amp and cuda: self.amp_dtype = getattr(torch, cfg.amp_dtype)
         elif cfg.amp and self.device.type == 'cpu' and cpu_bf16_native(): self.amp_dtype = torch.bfloat16
@@ -199,7 +230,8 @@ class Trainer:
         decay = [p for n, p in self.model.named_parameters() if p.ndim > 1]
         no_decay = [p for n, p in self.model.named_parameters() if p.ndim <= 1]
         groups = [dict(params=decay, weight_decay=c.weight_decay), dict(params=no_decay, weight_decay=0.0)]
-        if c.optimizer == 'adamw': return torch.optim.AdamW(groups, lr=c.lr, betas=(c.momentum, 0.999))
+        # on CUDA the fused kernel, which also takes the GradScaler's inf check without a host synchronisation
+        if c.optimizer == 'adamw': return torch.optim.AdamW(groups, lr=c.lr, betas=(c.momentum, 0.999), fused=self.device.type == 'cuda')
         return torch.optim.SGD(groups, lr=c.lr, momentum=c.momentum, nesterov=True)   # `check` allows no other
 
     def _scheduler(self):
@@ -223,10 +255,39 @@ def _autocast(self:Trainer):
     return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
 Trainer._autocast = _autocast
 
+def _gather(self:Trainer, *ts):
+    "Each tensor concatenated over all processes (in rank order); one process: as it is."
+    if self.world == 1: return ts
+    out = []
+    for t in ts:
+        n = torch.tensor([len(t)], device=t.device); sizes = [torch.zeros_like(n) for _ in range(self.world)]
+        dist.all_gather(sizes, n)
+        pad = torch.zeros((int(max(sizes)),) + tuple(t.shape[1:]), dtype=t.dtype, device=t.device); pad[:len(t)] = t
+        parts = [torch.empty_like(pad) for _ in range(self.world)]; dist.all_gather(parts, pad)
+        out.append(torch.cat([p[:int(k)] for p, k in zip(parts, sizes)]))
+    return out
+Trainer._gather = _gather
+
+def _sum(self:Trainer, t:torch.Tensor)->torch.Tensor:
+    "`t` summed over all processes."
+    if self.world > 1: dist.all_reduce(t)
+    return t
+Trainer._sum = _sum
+
+def _epoch_metrics(self:Trainer, tot, y, p)->dict:
+    "Loss, accuracy and macro F1 over every process, read to the host once."
+    tot = self._sum(tot.float())
+    y, p = self._gather(torch.cat(y), torch.cat(p))
+    y, p = y.cpu().numpy(), p.cpu().numpy()
+    return dict(loss=tot.item() / len(y), acc=float((y == p).mean()), f1=_f1(y, p, len(self.classes))), y, p
+Trainer._epoch_metrics = _epoch_metrics
+
 def train_epoch(self:Trainer, mb=None):
     "One pass over the training loader; returns loss, accuracy, macro F1 and the seconds spent waiting for data."
     self.model.train()
-    tot, n, ys, ps, wait = 0.0, 0, [], [], 0.0
+    # sums and predictions stay on the device until the epoch ends: no step waits for the host
+    dev = self.device
+    tot, bad, ys, ps, wait = torch.zeros((), device=dev), torch.zeros((), device=dev), [], [], 0.0
     dl = self.data.train
     it = progress_bar(dl, parent=mb, leave=False) if mb is not None else dl
     t = time.perf_counter()
@@ -234,36 +295,36 @@ def train_epoch(self:Trainer, mb=None):
         wait += time.perf_counter() - t
         xb, yb = self._to(xb, yb)
         with self._autocast():
-            out = self.model(xb); loss = self.loss_fn(out, yb)
-        if not torch.isfinite(loss): raise NonFiniteLoss(f"loss is {loss.item()} at epoch {self.epoch + 1}")
+            out = self.train_model(xb); loss = self.loss_fn(out, yb)
         self.opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if self.cfg.grad_clip:
             self.scaler.unscale_(self.opt); nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
         self.scaler.step(self.opt); self.scaler.update()
         if self.sched is not None and self.per_batch_schedule: self.sched.step()
-        tot += loss.item() * len(yb); n += len(yb)
-        ys.append(yb.cpu()); ps.append(out.argmax(1).cpu())
+        loss = loss.detach().float()
+        bad += ~torch.isfinite(loss); tot += loss * len(yb)
+        ys.append(yb); ps.append(out.detach().argmax(1))
         t = time.perf_counter()
-    y, p = torch.cat(ys).numpy(), torch.cat(ps).numpy()
-    return dict(loss=tot / n, acc=float((y == p).mean()), f1=_f1(y, p, len(self.classes)), data_wait=wait)
+    if self._sum(bad).item(): raise NonFiniteLoss(f"the loss was not finite in epoch {self.epoch + 1}")
+    m, _, _ = self._epoch_metrics(tot, ys, ps)
+    return m | dict(data_wait=wait)
 Trainer.train_epoch = train_epoch
 
 @torch.no_grad()
 def evaluate_loader(self:Trainer, dl, mb=None):
-    "Loss, accuracy, macro F1 and per-class F1 of the model on a loader."
+    "Loss, accuracy, macro F1 and per-class F1 of the model on a loader (each process's shard, gathered)."
     self.model.eval()
-    tot, n, ys, ps = 0.0, 0, [], []
+    tot, ys, ps = torch.zeros((), device=self.device), [], []
     it = progress_bar(dl, parent=mb, leave=False) if mb is not None else dl
     for xb, yb in it:
         xb, yb = self._to(xb, yb)
         with self._autocast(): out = self.model(xb)
-        tot += nn.functional.cross_entropy(out.float(), yb).item() * len(yb); n += len(yb)
-        ys.append(yb.cpu()); ps.append(out.argmax(1).cpu())
-    y, p = torch.cat(ys).numpy(), torch.cat(ps).numpy()
+        tot += nn.functional.cross_entropy(out.float(), yb, reduction='sum')
+        ys.append(yb); ps.append(out.argmax(1))
+    m, y, p = self._epoch_metrics(tot, ys, ps)
     per = f1_score(y, p, average=None, labels=list(range(len(self.classes))), zero_division=0)
-    return dict(loss=tot / n, acc=float((y == p).mean()), f1=_f1(y, p, len(self.classes)),
-                **{f'f1_{c}': float(v) for c, v in zip(self.classes, per)})
+    return m | {f'f1_{c}': float(v) for c, v in zip(self.classes, per)}
 Trainer.evaluate_loader = evaluate_loader
 
 # %% ../nbs/03_trainer.ipynb #4cc23c06
@@ -317,30 +378,31 @@ Trainer._cb = _cb
 
 def fit(self:Trainer, resume:bool=False): # continue from the run folder's last.pt when it exists
     "Train until `cfg.epochs`, early stopping, a non-finite loss or a callback's `StopTraining`; return the history."
-    c, d = self.cfg, self.run_dir
-    d.mkdir(parents=True, exist_ok=True); (d/'figures').mkdir(exist_ok=True)
+    c, d, main = self.cfg, self.run_dir, self.main   # only the main process writes the run folder
+    if main: d.mkdir(parents=True, exist_ok=True); (d/'figures').mkdir(exist_ok=True)
     if resume and (d/'last.pt').exists():
         self.load_checkpoint(d/'last.pt')
         done = json.loads((d/'result.json').read_text()).get('status') if (d/'result.json').exists() else None
         if done in FINAL:
-            self.status = done; print(f"{d} already finished ({done}, {self.epoch} epochs): nothing to train")
+            self.status = done
+            if main: print(f"{d} already finished ({done}, {self.epoch} epochs): nothing to train")
             return self.history_df()
-        print(f"resumed {d} at epoch {self.epoch}")
+        if main: print(f"resumed {d} at epoch {self.epoch}")
     elif not resume and (d/'last.pt').exists():
         raise FileExistsError(f"{d} already holds a run: pass resume=True (--resume) to continue it, or choose another name.")
-    (d/'config.json').write_text(c.to_json())
-    save_index(self.data.index, d/'index.csv')
+    if main: (d/'config.json').write_text(c.to_json()); save_index(self.data.index, d/'index.csv')
     self.status = 'running'
     self._cb('before_fit')
-    mb = master_bar(range(self.epoch, c.epochs)) if self.progress else range(self.epoch, c.epochs)
-    if self.progress: mb.write(['epoch', 'train_loss', 'val_loss', 'val_acc', 'val_f1', 'lr', 'time'], table=True)
+    show = self.progress and main
+    mb = master_bar(range(self.epoch, c.epochs)) if show else range(self.epoch, c.epochs)
+    if show: mb.write(['epoch', 'train_loss', 'val_loss', 'val_acc', 'val_f1', 'lr', 'time'], table=True)
     # batch bars in a notebook or a terminal; in a log (CI, nohup) only one line per epoch
-    bars = mb if (self.progress and (IN_NOTEBOOK or sys.stdout.isatty())) else None
+    bars = mb if (show and (IN_NOTEBOOK or sys.stdout.isatty())) else None
     try:
         for epoch in mb:
             seed = _epoch_seed(c.seed, epoch)
-            torch.manual_seed(seed)
-            if self.data.train.generator is not None: self.data.train.generator.manual_seed(seed)
+            torch.manual_seed(seed * self.world + self.rank)   # augmentation: each process draws its own
+            if self.data.train.generator is not None: self.data.train.generator.manual_seed(seed)   # one order for all
             lr = self.opt.param_groups[0]['lr']
             t0 = time.perf_counter()
             tr = self.train_epoch(bars)
@@ -354,11 +416,10 @@ def fit(self:Trainer, resume:bool=False): # continue from the run folder's last.
             self.history.append(row)
             if self._improved(row[c.monitor]):
                 self.best, self.best_epoch, self.bad_epochs = row[c.monitor], epoch + 1, 0
-                self.save_checkpoint(d/'best.pt')
+                if main: self.save_checkpoint(d/'best.pt')
             else: self.bad_epochs += 1
-            self.save_checkpoint(d/'last.pt')
-            self.history_df().to_csv(d/'history.csv', index=False)
-            if self.progress:
+            if main: self.save_checkpoint(d/'last.pt'); self.history_df().to_csv(d/'history.csv', index=False)
+            if show:
                 mb.write([str(epoch + 1)] + [f"{row[k]:.4f}" for k in ('train_loss', 'val_loss', 'val_acc', 'val_f1')]
                          + [f"{lr:.2e}", f"{secs:.1f}s"], table=True)
             self._cb('after_epoch', row)
@@ -366,9 +427,12 @@ def fit(self:Trainer, resume:bool=False): # continue from the run folder's last.
                 self.status = 'early_stopped'; break
         else: self.status = 'completed'
     except NonFiniteLoss as e:
-        self.status = 'diverged'; print(f"stopped: {e}")
+        self.status = 'diverged'
+        if main: print(f"stopped: {e}")
     except StopTraining:
         self.status = 'stopped'
+    if self.world > 1: dist.barrier()
+    if not main: self._cb('after_fit'); return self.history_df()
     self.history_df().to_csv(d/'history.csv', index=False)
     (d/'result.json').write_text(json.dumps(self.result(), indent=2))
     if self.history:
