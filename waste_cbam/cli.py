@@ -11,7 +11,7 @@ import torch
 from sklearn.model_selection import ParameterGrid
 
 import waste_cbam
-from .data import KAGGLE_DATASET, data_path, download_data, prepare, materialise
+from .data import CACHES, KAGGLE_DATASET, data_path, download_data, prepare, materialise
 from .cbam import ORDERS
 from .resnet import ATTENTIONS, DEPTHS
 from .models import MODELS
@@ -91,7 +91,7 @@ FIELDS = {   # TrainConfig field: (type, choices or None, help)
     'val_frac':        (float, None, "validation fraction of a data folder's pool"),
     'test_frac':       (float, None, "test fraction of a data folder's pool"),
     'split_seed':      (int, None, "seed of a data folder's split"),
-    'cache':           (str, ['disk', 'memory', 'device'], 'decoded-image cache: a memory-mapped file, RAM, or the training device'),
+    'cache':           (str, [c for c in CACHES if c], 'decoded-image cache: a memory-mapped file, RAM, or the training device'),
     'compile':         (str, None, "torch.compile mode (default, reduce-overhead, max-autotune) or backend:NAME; 'none': eager"),
 }
 

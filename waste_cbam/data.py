@@ -16,15 +16,16 @@ import torch
 from torch.utils.data import Dataset, DataLoader, WeightedRandomSampler
 
 # %% auto #0
-__all__ = ['SPLITS', 'CLASSES', 'KAGGLE_DATASET', 'KAGGLE_CLASSES', 'IMG_EXTS', 'EXT_FORMATS', 'IMAGENET_MEAN', 'IMAGENET_STD',
-           'LAYOUTS_HELP', 'DataSource', 'find_dataset', 'make_synthetic_data', 'data_path', 'download_data',
-           'get_data_dir', 'audit_images', 'audit_summary', 'split_index', 'check_index', 'save_index', 'load_index',
-           'materialise', 'prepare', 'plot_split_counts', 'show_samples', 'plot_image_sizes', 'stored_size',
-           'decode_image', 'ImageCache', 'BatchAugment', 'WasteDataset', 'ShardSampler', 'WasteLoader', 'DeviceLoader',
-           'class_weights', 'WasteData', 'get_dataloaders']
+__all__ = ['SPLITS', 'CACHES', 'CLASSES', 'KAGGLE_DATASET', 'KAGGLE_CLASSES', 'IMG_EXTS', 'EXT_FORMATS', 'IMAGENET_MEAN',
+           'IMAGENET_STD', 'LAYOUTS_HELP', 'DataSource', 'find_dataset', 'make_synthetic_data', 'data_path',
+           'download_data', 'get_data_dir', 'audit_images', 'audit_summary', 'split_index', 'check_index', 'save_index',
+           'load_index', 'materialise', 'prepare', 'plot_split_counts', 'show_samples', 'plot_image_sizes',
+           'stored_size', 'decode_image', 'ImageCache', 'BatchAugment', 'WasteDataset', 'ShardSampler', 'WasteLoader',
+           'DeviceLoader', 'class_weights', 'WasteData', 'get_dataloaders']
 
 # %% ../nbs/00_data.ipynb #9f01d80e
 SPLITS = ('train', 'val', 'test')
+CACHES = (None, 'disk', 'memory', 'device')   # where decoded images are kept: nowhere, a memory-mapped file, RAM, the training device
 CLASSES = ('organic', 'recyclable')
 KAGGLE_DATASET = 'techsash/waste-classification-data'   # the Kaggle handle of the researchers' data set
 KAGGLE_CLASSES = {'O': 'organic', 'R': 'recyclable'}
@@ -742,7 +743,7 @@ def get_dataloaders(index:pd.DataFrame|str|Path, # an index, an index.csv, or a 
         ix = index[index.split == split]
         if limit: ix = ix.groupby('label').head(max(1, limit // len(classes)))  # keeps the index order
         if not len(ix): continue
-        if cache not in (None, 'disk', 'memory', 'device'): raise ValueError(f"cache must be 'disk', 'memory', 'device' or None, not {cache!r}")
+        if cache not in CACHES: raise ValueError(f"cache must be one of {CACHES}, not {cache!r}")
         c = ImageCache(list(ix.path), side, where='memory' if cache == 'device' else cache, cache_dir=cache_dir, verbose=verbose) if cache else None
         ds = WasteDataset(ix.path, [cls[l] for l in ix.label], cache=c, side=side)
         tfm = BatchAugment(size, train=True, **(augment or {})) if split == 'train' else BatchAugment(size, train=False)

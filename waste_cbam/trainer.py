@@ -18,7 +18,7 @@ from sklearn.metrics import f1_score
 from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.imports import IN_NOTEBOOK
 
-from .data import get_dataloaders, data_path, save_index, WasteData
+from .data import CACHES, get_dataloaders, data_path, save_index, WasteData
 from .cbam import ORDERS
 from .resnet import ATTENTIONS, DEPTHS
 from .models import MODELS, build_model
@@ -96,7 +96,7 @@ class TrainConfig:
     def check(self):
         "Raise a `ValueError` naming the field, its value and the accepted ones when a choice is not one; else return self."
         choices = dict(arch=sorted(MODELS), attention=ATTENTIONS, depth=sorted(DEPTHS), order=ORDERS, optimizer=OPTIMIZERS,
-                       scheduler=SCHEDULERS, cache=(None, 'disk', 'memory', 'device'), sampler=(None, 'weighted'),
+                       scheduler=SCHEDULERS, cache=CACHES, sampler=(None, 'weighted'),
                        amp_dtype=('float16', 'bfloat16'))
         for k, ok in choices.items():
             if getattr(self, k) not in ok: raise ValueError(f"{k}={getattr(self, k)!r} is not one of {list(ok)}: fix the {k} setting.")
