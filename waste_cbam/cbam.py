@@ -10,7 +10,7 @@ import torch.nn as nn
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['ORDERS', 'ChannelAttention', 'SpatialAttention', 'CBAM', 'attention_maps']
+__all__ = ['ORDERS', 'ChannelAttention', 'SpatialAttention', 'CBAM', 'attention_maps', 'spatial_map']
 
 # %% ../nbs/01_cbam.ipynb #3577d8ef
 _POOLS = ('avg', 'max')
@@ -171,3 +171,17 @@ def attention_maps(model:nn.Module, # any model containing `CBAM` modules
             mp = m.last_spatial_map if kind == 'spatial' else m.last_channel_map
             if mp is not None: maps[name] = mp
     return maps
+
+# %% ../nbs/01_cbam.ipynb #9b50020f
+def spatial_map(model:nn.Module,   # any model containing `CBAM` modules (in the mode it should run in)
+                x:Tensor,          # its input (B, 3, H, W)
+                which:str='mean',  # 'mean' of every block's spatial map, or the 'last' block's
+               )->tuple:
+    "The CBAM spatial attention at the input's size (B, H, W), float, None when `model` has no spatial gate; and the logits."
+    if which not in ('mean', 'last'): raise ValueError(f"which must be 'mean' or 'last', got {which!r}")
+    with torch.no_grad(): out = model(x)
+    maps = list(attention_maps(model, 'spatial').values())
+    if not maps: return None, out
+    if which == 'last': maps = maps[-1:]
+    up = [nn.functional.interpolate(m.float(), size=x.shape[-2:], mode='bilinear', align_corners=False)[:, 0] for m in maps]
+    return torch.stack(up).mean(0), out

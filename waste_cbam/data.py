@@ -230,8 +230,12 @@ def audit_images(src:DataSource,         # what `find_dataset` found
     cfile = cache_root()/'audit'/(hashlib.sha1(str(Path(src.root).resolve()).encode()).hexdigest()[:16] + '.csv')
     known = {}
     if cache and cfile.exists():
-        old = pd.read_csv(cfile, keep_default_na=False, dtype={'sha1': str, 'error': str, 'format': str, 'mode': str})
-        known = {r.path: r for r in old.itertuples(index=False)}
+        try:
+            old = pd.read_csv(cfile, keep_default_na=False, dtype={'sha1': str, 'error': str, 'format': str, 'mode': str,
+                                                                   'bytes': 'int64', 'mtime_ns': 'int64', 'width': 'int64', 'height': 'int64'})
+            known = {r.path: r for r in old.itertuples(index=False)}
+        except (ValueError, pd.errors.ParserError) as e:   # a cache from an older version or damaged: audit afresh
+            warnings.warn(f"Ignoring the audit cache {cfile} ({type(e).__name__}): every file is checked again.")
     todo, rows = [], {}
     for p in items.path:
         st = os.stat(p); k = known.get(p)
@@ -244,7 +248,8 @@ def audit_images(src:DataSource,         # what `find_dataset` found
     res = pd.DataFrame([rows[p] for p in items.path])[['path'] + cols]
     if cache:
         cfile.parent.mkdir(parents=True, exist_ok=True)
-        res.to_csv(cfile, index=False)
+        tmp = cfile.with_name(f'{cfile.name}.{os.getpid()}.tmp')   # written whole, then renamed: a process
+        res.to_csv(tmp, index=False); os.replace(tmp, cfile)       # auditing the same folder never reads half a file
     a = items.reset_index(drop=True).merge(res, on='path', how='left')
     return _find_problems(a, min_size)
 

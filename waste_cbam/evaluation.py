@@ -4,8 +4,8 @@
 
 # %% ../nbs/06_evaluation.ipynb #6c52d306
 from __future__ import annotations
-import os, io, json, time, copy, math, platform, warnings
-from dataclasses import dataclass
+import os, io, json, time, copy, math, platform, shutil, warnings, weakref
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,17 +16,17 @@ import torch.nn.functional as F
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, precision_recall_fscore_support,
                              confusion_matrix, roc_auc_score, roc_curve, classification_report, log_loss)
 
-from .data import get_dataloaders, load_index, decode_image, stored_size, BatchAugment, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, WasteData
-from .cbam import attention_maps
+from .data import SPLITS, find_dataset, audit_images, get_dataloaders, load_index, decode_image, stored_size, BatchAugment, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, WasteData
+from .cbam import attention_maps, spatial_map
 from .resnet import ResNet, count_params, count_flops
 from .trainer import TrainConfig, load_model, cpu_bf16_native
 
 # %% auto #0
 __all__ = ['SUMMARY_KEYS', 'predictions', 'metrics', 'metrics_table', 'per_class_table', 'plot_confusion', 'plot_roc',
-           'Evaluation', 'save_evaluation', 'evaluate', 'stored_metrics', 'device_name', 'inference_speed',
-           'speed_settings', 'speed_table', 'cam_layer', 'grad_cam', 'spatial_attention', 'load_images',
-           'confident_mistakes', 'plot_explanations', 'plot_mistakes', 'save_explanations', 'image_files', 'predict',
-           'export_model']
+           'Evaluation', 'save_evaluation', 'evaluate', 'stored_metrics', 'run_files', 'leakage_table',
+           'FolderEvaluation', 'evaluate_folder', 'device_name', 'inference_speed', 'speed_settings', 'speed_table',
+           'feature_stages', 'cam_layer', 'grad_cam', 'spatial_attention', 'load_images', 'confident_mistakes',
+           'plot_explanations', 'plot_mistakes', 'save_explanations', 'image_files', 'predict', 'export_model']
 
 # %% ../nbs/06_evaluation.ipynb #029f1d65
 @torch.no_grad()
@@ -179,15 +179,17 @@ def _suffix(split): return '' if split == 'test' else f'_{split}'
 def save_evaluation(ev:Evaluation,    # what `evaluate` returned
                     out:str|Path,     # folder to write into (a run folder)
                     figures:bool=True, # also the confusion-matrix and ROC pictures
+                    suffix:str|None=None, # file-name suffix; None = `_<split>`, none for the test split
+                    title:str|None=None,  # figure title; None = "<folder name>, <split> split"
                    )->Path:
     "Write `metrics[_split].json`, `predictions[_split].csv` and the figures into `out`."
     import matplotlib.pyplot as plt
-    out, s = Path(out), _suffix(ev.split)
+    out, s = Path(out), _suffix(ev.split) if suffix is None else suffix
     (out/'figures').mkdir(parents=True, exist_ok=True)
     (out/f'metrics{s}.json').write_text(json.dumps(ev.metrics | dict(split=ev.split, checkpoint=ev.which), indent=2))
     ev.predictions_df().to_csv(out/f'predictions{s}.csv', index=False)
     if figures:
-        name = f"{out.name}, {ev.split} split"
+        name = title or f"{out.name}, {ev.split} split"
         for fig, f in ((plot_confusion(ev.metrics, name), f'confusion_matrix{s}.png'),
                        (plot_roc(ev.y_true, ev.probs, ev.classes, f'ROC, {name}'), f'roc{s}.png')):
             fig.savefig(out/'figures'/f, dpi=100, bbox_inches='tight'); plt.close(fig)
@@ -242,6 +244,106 @@ def stored_metrics(run_dir:str|Path,         # a run folder
         if m.get('split', split) == split and m.get('checkpoint', 'best') == 'best': return m
     evaluate(run, split, data=data, figures=False)
     return json.loads(f.read_text())
+
+# %% ../nbs/06_evaluation.ipynb #971597a3
+def run_files(run_dir:str|Path, # a run folder
+             )->pd.DataFrame:
+    "The run's index (path, label, split, sha1) and `used`: whether its loaders read the file (a `limit` leaves the rest unread)."
+    run = Path(run_dir); f = run/'index.csv'
+    if not f.exists(): raise FileNotFoundError(f"No index.csv in {run}: give the folder of a run of waste_cbam_train.")
+    # read as it is rather than with `load_index`: comparing hashes needs none of the run's photos to be on disk
+    ix = pd.read_csv(f, dtype=str, keep_default_na=False)
+    limit = TrainConfig.from_json((run/'config.json').read_text()).limit
+    if not limit: return ix.assign(used=True)
+    # which files the loaders take under `limit`, asked of the loaders themselves so the rule cannot drift from training's
+    dls = get_dataloaders(ix, size=32, cache=None, splits=SPLITS, limit=limit, num_workers=0, verbose=False)
+    return ix.assign(used=ix.path.isin({p for dl in dls.loaders.values() for p in dl.dataset.files}))
+
+def leakage_table(audit:pd.DataFrame, # outside photos: an `audit_images` table (path, label, sha1)
+                  run_dir:str|Path,   # the run they are compared with
+                 )->pd.DataFrame:
+    """Each outside photo byte-identical (same SHA-1) to a photo of the run's index, with the run's file, label
+    and split, whether the run read it (`used`), and `leaked`: read in training or validation. Leaks first."""
+    rf = run_files(run_dir).rename(columns=dict(path='run_file', label='run_label', split='run_split'))
+    t = audit[audit.sha1 != ''][['path', 'label', 'sha1']].rename(columns=dict(path='file')).merge(rf, on='sha1')
+    t['leaked'] = t.used & t.run_split.isin(['train', 'val'])
+    t['_o'] = t.run_split.map({s: i for i, s in enumerate(SPLITS)})
+    t = t.sort_values(['leaked', '_o', 'file'], ascending=[False, True, True])
+    return t[['file', 'label', 'sha1', 'run_file', 'run_label', 'run_split', 'used', 'leaked']].reset_index(drop=True)
+
+# %% ../nbs/06_evaluation.ipynb #1e927fe8
+@dataclass
+class FolderEvaluation:
+    "The outcome of `evaluate_folder`: every readable photo, the photos that are not leaked, the leaks and the audit."
+    full:Evaluation           # every readable photo of the folder
+    clean:Evaluation|None     # without the leaked photos (None when every photo leaked)
+    leakage:pd.DataFrame      # `leakage_table`: the outside photos identical to photos of the run
+    problems:pd.DataFrame     # the audit's rows with a problem (the unreadable ones were not evaluated)
+    folder:Path               # the folder evaluated
+    layout:str                # its layout, as `find_dataset` found it
+    out:Path                  # where the results were written
+    @property
+    def leaked(self)->pd.DataFrame: return self.leakage[self.leakage.leaked] # the rows of the leaked photos
+    @property
+    def unreadable(self)->int: return int(self.problems.problems.str.contains('undecodable').sum()) # files left out
+    def table(self)->pd.DataFrame:
+        "The number of photos, the overall metrics and each class's F1, with and without the leaked photos."
+        def col(ev):
+            if ev is None: return pd.Series(dtype=float)
+            m = ev.metrics
+            return pd.Series({'n': m['n'], **{k: m[k] for k in SUMMARY_KEYS}, **{f'f1 {c}': m['per_class'][c]['f1'] for c in ev.classes}})
+        return pd.DataFrame({'all photos': col(self.full), 'without leaked': col(self.clean)})
+    def __repr__(self):
+        f = lambda ev: 'none left' if ev is None else f"accuracy={ev.metrics['accuracy']:.4f}, f1_macro={ev.metrics['f1_macro']:.4f}"
+        return (f"FolderEvaluation({self.folder.name}, {self.layout} layout, n={self.full.metrics['n']}, leaked={len(self.leaked)}, "
+                f"unreadable={self.unreadable}; all: {f(self.full)}; without leaked: {f(self.clean)})")
+
+def evaluate_folder(run_dir:str|Path,      # a run folder (chapter 03)
+                    folder:str|Path,       # labelled photos in any layout `find_dataset` accepts
+                    name:str|None=None,    # results go to `run_dir/eval/<name>/`; None = the folder's name
+                    which:str='best',      # checkpoint: 'best' or 'last'
+                    batch_size:int=64,     # images per batch
+                    device:str|None=None,  # 'cpu', 'cuda'; None = CUDA when available
+                    figures:bool=True,     # write the confusion-matrix and ROC figures
+                    workers:int|None=None, # audit processes (all cores by default)
+                   )->FolderEvaluation:
+    "Audit a labelled folder, find its copies of the run's photos, and evaluate the run on it with and without them."
+    run, folder = Path(run_dir), Path(folder)
+    name = name or folder.resolve().name
+    if Path(name).name != name or name in ('.', '..'):
+        raise ValueError(f"name {name!r} must be a plain folder name: the results go to {run/'eval'}/<name>.")
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    model, classes = load_model(run, which, device=device)   # first, so a wrong run folder fails before the audit
+    src = find_dataset(folder)
+    to_run = {c: next((k for k in classes if k.lower() == c.strip().lower()), None) for c in src.classes}
+    if None in to_run.values() or set(to_run.values()) != set(classes):
+        raise ValueError(f"The classes of {folder}, {src.classes}, do not map onto the classes of {run}, {list(classes)}: "
+                         "name the folder's class folders like the run's classes (case does not matter).")
+    audit = audit_images(src, workers=workers).assign(label=lambda a: a.label.map(to_run))
+    ok = audit[audit.error == '']
+    if not len(ok): raise ValueError(f"No photo of {folder} can be read ({len(audit)} files): see the audit with audit_images(find_dataset(folder)).")
+    index = pd.DataFrame(dict(path=ok.path, label=ok.label, split='outside', sha1=ok.sha1))
+    data = get_dataloaders(index, size=TrainConfig.from_json((run/'config.json').read_text()).img_size,
+                           batch_size=batch_size, cache=None, splits=('outside',), verbose=False)
+    out = run/'eval'/name
+    full = replace(evaluate(model, 'outside', data=data, device=device), run_dir=out, which=which)
+    leak = leakage_table(audit, run)
+    keep = np.flatnonzero(~np.isin(full.paths, leak.file[leak.leaked]))
+    clean = replace(full, metrics=metrics(full.y_true[keep], full.probs[keep], classes), y_true=full.y_true[keep],
+                    probs=full.probs[keep], paths=[full.paths[i] for i in keep], split='outside_clean') if len(keep) else None
+    n_leaked = full.metrics['n'] - len(keep)
+    shutil.rmtree(out, ignore_errors=True)   # a re-run replaces the earlier evaluation of this name: no stale file survives
+    save_evaluation(full, out, figures, suffix='', title=f"{run.name} on {name}: all {full.metrics['n']} photos")
+    if clean is not None:
+        save_evaluation(clean, out, figures, suffix='_clean', title=f"{run.name} on {name}: without the {n_leaked} leaked photos")
+    leak.to_csv(out/'leakage.csv', index=False)
+    problems = audit[audit.problems != ''][['path', 'label', 'split', 'problems', 'error', 'duplicate_of']].reset_index(drop=True)
+    problems.to_csv(out/'problems.csv', index=False)
+    (out/'folder.json').write_text(json.dumps(dict(
+        run=str(run.resolve()), checkpoint=which, folder=str(folder.resolve()), layout=src.layout, classes=to_run,
+        files=len(audit), evaluated=full.metrics['n'], unreadable=int((audit.error != '').sum()), leaked=n_leaked,
+        copies_of_test=int((leak.run_split == 'test').sum()), copies_unused=int((~leak.used).sum())), indent=2))
+    return FolderEvaluation(full, clean, leak, problems, folder, src.layout, out)
 
 # %% ../nbs/06_evaluation.ipynb #43de2eed
 def _sync(dev):
@@ -348,24 +450,58 @@ def speed_table(source:str|Path|nn.Module, # a run folder or a model
     return pd.DataFrame(rows)
 
 # %% ../nbs/06_evaluation.ipynb #913a83bb
-def cam_layer(model:nn.Module)->str: # a model of a registered architecture
-    "The name of the module whose output Grad-CAM explains: the last convolutional stage of `model`'s architecture."
+def feature_stages(model:nn.Module, # a CBAM-ResNet, or a torchvision model with a `features` trunk
+                   size:int=224,    # input side, px
+                  )->dict:
+    "The last module of each resolution of the convolutional trunk, shallow to deep, with its output grid side at `size` px."
     from torchvision.models import MobileNetV3, EfficientNet
-    if isinstance(model, ResNet): return 'layer4'
-    if isinstance(model, (MobileNetV3, EfficientNet)): return 'features'   # its output feeds the pooling and the head
-    names = [n for n, _ in model.named_children()]
-    raise ValueError(f"No Grad-CAM layer is known for {type(model).__name__}: pass `layer=`, the name of its last "
-                     f"convolutional stage (its top-level modules are {names}), e.g. grad_cam(model, x, layer=...) "
-                     f"or plot_explanations(model, ev, layer=...).")
+    if isinstance(model, ResNet): mods = [(n, model.get_submodule(n)) for n in ('layer1', 'layer2', 'layer3', 'layer4')]
+    elif isinstance(model, (MobileNetV3, EfficientNet)): mods = [(f'features.{i}', m) for i, m in enumerate(model.features)]
+    else:
+        names = [n for n, _ in model.named_children()]
+        raise ValueError(f"No Grad-CAM layer is known for {type(model).__name__}: pass `layer=`, the name of its last "
+                         f"convolutional stage (its top-level modules are {names}), e.g. grad_cam(model, x, layer=...) "
+                         f"or plot_explanations(model, ev, layer=...).")
+    side = {}
+    hooks = [m.register_forward_hook(lambda mod, i, o, n=n: side.__setitem__(n, o.shape[-1])) for n, m in mods]
+    was = model.training
+    try:
+        model.eval()
+        with torch.no_grad(): model(torch.zeros(1, 3, size, size, device=next(model.parameters()).device))
+    finally:
+        model.train(was)
+        for h in hooks: h.remove()
+    last = {}
+    for n, _ in mods: last[side[n]] = n   # later modules of the same resolution replace earlier ones
+    return {n: s for s, n in last.items()}
+
+_STAGES = weakref.WeakKeyDictionary()   # model -> {size: stages}: one probe forward per model and size
+
+def cam_layer(model:nn.Module,      # a model of a registered architecture
+              img_size:int|None=None, # the input side, px; None = the last stage whatever the size
+              min_grid:int=6,       # fewest cells on a side of a map that can draw an object (chapter 06a)
+             )->str:
+    """The name of the module whose output Grad-CAM explains: the deepest stage of `model`'s trunk whose grid at
+    `img_size` has at least `min_grid` cells a side (the finest when none has); the last stage without a size."""
+    if img_size is None:
+        from torchvision.models import MobileNetV3, EfficientNet
+        if isinstance(model, ResNet): return 'layer4'
+        if isinstance(model, (MobileNetV3, EfficientNet)): return 'features'   # its output feeds the pooling and the head
+    size, cache = img_size or 224, _STAGES.setdefault(model, {})   # an unknown architecture: feature_stages refuses it
+    if size not in cache: cache[size] = feature_stages(model, size)
+    st = cache[size]
+    names = list(st); fine = [n for n in names if st[n] >= min_grid]
+    layer = fine[-1] if fine else names[0]
+    return 'features' if layer == names[-1] and layer.startswith('features.') else layer
 
 def grad_cam(model:nn.Module,        # a CNN classifier in eval mode
              x:torch.Tensor,         # normalised images (B, 3, H, W)
              target=None,            # class index per image (int or (B,)); None = the predicted class
-             layer:str|nn.Module|None=None, # the feature layer (a module or its name in `model`); None = `cam_layer(model)`
+             layer:str|nn.Module|None=None, # the feature layer (a module or its name in `model`); None = `cam_layer(model, W)`
              upsample:bool=True,     # resize the maps to (H, W); False: the layer's own grid
             )->tuple:
     "Grad-CAM maps (B, H, W) scaled to [0, 1] per image, and the class probabilities (B, C)."
-    name = cam_layer(model) if layer is None else layer
+    name = cam_layer(model, x.shape[-1]) if layer is None else layer
     mod = layer if isinstance(layer, nn.Module) else model.get_submodule(name)
     feats = {}
     h = mod.register_forward_hook(lambda m, i, o: feats.__setitem__('a', o))
@@ -385,13 +521,8 @@ def grad_cam(model:nn.Module,        # a CNN classifier in eval mode
 
 def _spatial_maps(model, x, which):
     "The averaged (or last) CBAM spatial maps at the input size, None when the model has no spatial gate; and the probabilities."
-    if which not in ('mean', 'last'): raise ValueError(f"which must be 'mean' or 'last', got {which!r}")
-    with torch.no_grad(): out = model(x)
-    maps = attention_maps(model, 'spatial')
-    if not maps: return None, out.float().softmax(1)
-    ms = list(maps.values()) if which == 'mean' else [list(maps.values())[-1]]
-    up = torch.cat([F.interpolate(m.float(), size=x.shape[-2:], mode='bilinear', align_corners=False) for m in ms], 1)
-    return up.mean(1), out.float().softmax(1)
+    att, out = spatial_map(model, x, which)
+    return att, out.float().softmax(1)
 
 def spatial_attention(model:nn.Module,   # a model with CBAM spatial gates
                       x:torch.Tensor,    # normalised images (B, 3, H, W)
@@ -438,7 +569,7 @@ def plot_explanations(model:nn.Module,  # the evaluated model
                       n:int=4,          # images of each kind: right and wrong
                       seed:int=0,       # which random sample
                       dpi:int=72,       # figure resolution (small keeps the notebook small)
-                      layer:str|nn.Module|None=None, # Grad-CAM layer; None = `cam_layer(model)`
+                      layer:str|nn.Module|None=None, # Grad-CAM layer; None = `cam_layer(model, ev.img_size)`
                      ):
     """Right and wrong test images (columns) as the model saw them, with Grad-CAM overlays, and CBAM
     spatial-attention overlays when the model has CBAM spatial gates (3 rows, else 2)."""
@@ -450,7 +581,7 @@ def plot_explanations(model:nn.Module,  # the evaluated model
     dev = next(model.parameters()).device
     arr, x, _ = load_images([d.file[i] for i in rows], ev.img_size)
     att, _ = _spatial_maps(model, x.to(dev), 'mean'); cam, _ = grad_cam(model, x.to(dev), layer=layer)
-    where = layer if isinstance(layer, str) else type(layer).__name__ if layer is not None else cam_layer(model)
+    where = layer if isinstance(layer, str) else type(layer).__name__ if layer is not None else cam_layer(model, ev.img_size)
     nr = 2 if att is None else 3
     fig, axs = plt.subplots(nr, len(rows), figsize=(1.6 * len(rows), 2.0 * nr), dpi=dpi, squeeze=False)
     for j, i in enumerate(rows):
@@ -460,7 +591,7 @@ def plot_explanations(model:nn.Module,  # the evaluated model
                      color='black' if d.correct[i] else 'red')
         if att is not None: _overlay(axs[1, j], arr[j], _minmax(att[j]), 'CBAM spatial attention')
         _overlay(axs[-1, j], arr[j], cam[j].cpu().numpy(), f'Grad-CAM ({d.pred[i]})')
-    fig.suptitle(f"Where the model looks: {ev.img_size}px inputs, Grad-CAM of `{where}`, overlays min-max scaled "
+    fig.suptitle(f"Where the model looks: {ev.img_size}px inputs, Grad-CAM of `{where}` (CBAM attention: what the gates weight), min-max scaled "
                  "(red = high)", fontsize=10)
     fig.tight_layout()
     return fig
@@ -491,7 +622,7 @@ def save_explanations(run_dir:str|Path,      # the run folder evaluated
                       n:int=4,               # images of each kind (right, wrong) in the explanations
                       k:int=12,              # mistakes in the gallery
                       seed:int=0,            # which random sample of images
-                      layer:str|None=None,   # Grad-CAM layer; None = `cam_layer(model)`
+                      layer:str|None=None,   # Grad-CAM layer; None = `cam_layer(model, ev.img_size)`
                       device:str='cpu',      # where to run the model
                      )->list:
     "Write the explanations figure, and the most confident mistakes when there are any, into `run_dir/figures`; the files written."

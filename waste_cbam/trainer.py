@@ -18,8 +18,8 @@ from sklearn.metrics import f1_score
 from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.imports import IN_NOTEBOOK
 
-from .data import CACHES, get_dataloaders, data_path, save_index, WasteData
-from .cbam import ORDERS
+from .data import CACHES, IMAGENET_MEAN, IMAGENET_STD, get_dataloaders, data_path, save_index, WasteData
+from .cbam import ORDERS, attention_maps, spatial_map
 from .resnet import ATTENTIONS, DEPTHS
 from .models import MODELS, build_model
 
@@ -27,7 +27,8 @@ from .models import MODELS, build_model
 __all__ = ['OPTIMIZERS', 'SCHEDULERS', 'COMPILE_MODES', 'PRESETS', 'DATA_FIELDS', 'STATUSES', 'FINAL', 'SCORED', 'TrainConfig',
            'preset', 'data_for', 'seed_everything', 'StopTraining', 'NonFiniteLoss', 'dist_env', 'cpu_bf16_native',
            'Trainer', 'train_epoch', 'evaluate_loader', 'save_checkpoint', 'load_checkpoint', 'load_model', 'fit',
-           'history_df', 'result', 'plot_history', 'config_hash', 'hashed_run', 'run_trial']
+           'history_df', 'result', 'plot_history', 'config_hash', 'hashed_run', 'run_trial', 'tb_tag',
+           'attention_overlays', 'TensorBoardCallback']
 
 # %% ../nbs/03_trainer.ipynb #d66303a1
 OPTIMIZERS = ('adamw', 'sgd')
@@ -524,3 +525,108 @@ def _flat(row, r):
     out = row | {k: v for k, v in r.items() if k not in ('best', 'final')}
     out |= {f'best_{k}': v for k, v in r['best'].items()} | {f'final_{k}': v for k, v in r['final'].items()}
     return out
+
+# %% ../nbs/03_trainer.ipynb #611f4699
+def tb_tag(column:str, # a history column: 'train_loss', 'val_f1_organic', 'lr', ...
+          )->str:
+    """The TensorBoard tag of a history column, metric first so that train and validation sit side by side:
+    'train_loss' -> 'loss/train', 'val_f1_organic' -> 'f1/val_organic'; other columns ('lr', 'epoch_time',
+    'data_wait', 'total_time') keep their names."""
+    split, _, rest = column.partition('_')
+    if split not in ('train', 'val') or not rest: return column
+    metric, _, extra = rest.partition('_')
+    return f"{metric}/{split}" + (f"_{extra}" if extra else '')
+
+# %% ../nbs/03_trainer.ipynb #dac53857
+def attention_overlays(model:nn.Module, # a model; CBAM spatial gates are read after one forward pass
+                       x:torch.Tensor,  # normalised images (B, 3, H, W) on the model's device
+                       alpha:float=0.45, # weight of the heat map in the blend
+                      )->np.ndarray|None:
+    """Images (B, H, W, 3), floats in [0, 1], with the CBAM spatial attention blended over them as a jet heat
+    map: the mean of every block's spatial map, upsampled to the image, min-max scaled per image. None when
+    the model has no CBAM spatial gate (attention 'channel', 'se' or 'none', or a torchvision model)."""
+    was = model.training; model.eval()
+    try: up, _ = spatial_map(model, x)
+    finally: model.train(was)
+    if up is None: return None
+    lo, hi = up.amin((1, 2), keepdim=True), up.amax((1, 2), keepdim=True)
+    heat = ((up - lo) / (hi - lo).clamp_min(1e-12)).cpu().numpy()
+    import matplotlib
+    mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    img = (x.detach().float().cpu() * std + mean).clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    return (1 - alpha) * img + alpha * matplotlib.colormaps['jet'](heat)[..., :3]
+
+# %% ../nbs/03_trainer.ipynb #fe1e8704
+def _summary_writer():
+    try: from torch.utils.tensorboard import SummaryWriter
+    except ImportError as e:
+        raise ImportError(f'TensorBoard logging needs the tensorboard package ({e}): pip install "waste_cbam[tensorboard]"') from None
+    return SummaryWriter
+
+class TensorBoardCallback:
+    """Trainer callback: each epoch's history row as TensorBoard scalars (tags by `tb_tag`, step = epoch), and
+    every `every` epochs and when training ends the CBAM spatial attention over `n_images` fixed validation
+    images (the first of each class of the validation split, in turn). A model without CBAM spatial gates (attention 'channel', 'se'
+    or 'none', a torchvision baseline) gets the scalars only: it has no spatial map to show. Only the main
+    process (rank 0) writes. A resumed run writes its resumed epoch again and discards whatever the killed run
+    logged from that epoch on (`SummaryWriter`'s `purge_step`), so every epoch has exactly one value."""
+    def __init__(self, log_dir:str|Path|None=None, # folder of the event files; None = `<run folder>/tensorboard`
+                 every:int=5,                      # epochs between attention images (0: no images)
+                 n_images:int=4,                   # fixed validation images shown with their attention
+                ):
+        if every < 0 or n_images < 0: raise ValueError(f"every={every}, n_images={n_images}: use counts of 0 or more.")
+        self.log_dir, self.every, self.n_images = log_dir, every, n_images
+        self.SummaryWriter = _summary_writer()   # fail here, before any training, when tensorboard is missing
+        self.writer = None
+
+    def _fixed_images(self, trainer):
+        """`n_images` validation images taking the classes in turn (the first of each class, then the second...),
+        centre-cropped and normalised as the validation loader does; read from its dataset, so no batch is drawn."""
+        dl, seen, keyed = trainer.data.val, [0] * len(trainer.classes), []
+        for i, c in enumerate(dl.dataset.targets.tolist()): keyed.append((seen[c], c, i)); seen[c] += 1
+        idx = [i for _, _, i in sorted(keyed)[:self.n_images]]
+        xb, yb = dl.dataset.__getitems__(idx)
+        return dl.tfm(xb.to(trainer.device)), yb.tolist()
+
+    def _scalars(self, row):
+        for k, v in row.items():
+            if k != 'epoch': self.writer.add_scalar(tb_tag(k), v, row['epoch'])
+
+    def _attention(self, trainer, step):
+        self.imaged = step
+        if self.x is None: return
+        ov = attention_overlays(trainer.model, self.x)
+        if ov is None: self.x = None; return   # no CBAM spatial gate: no forward passes for nothing from now on
+        for i, (im, y) in enumerate(zip(ov, self.labels)):
+            self.writer.add_image(f'attention/{i}_{trainer.classes[y]}', im, step, dataformats='HWC')
+
+    def _due(self, epoch): return self.every > 0 and epoch % self.every == 0
+
+    def before_fit(self, trainer):
+        if self.writer is not None: self.writer.close()   # left open by a run that was killed (a notebook's KeyboardInterrupt)
+        self.writer = None
+        if not trainer.main: return
+        self.dir = Path(self.log_dir) if self.log_dir else trainer.run_dir/'tensorboard'
+        old = self.dir.is_dir() and any(self.dir.glob('events.out.tfevents.*'))
+        # a killed run logged up to its last checkpointed epoch, or the one before when it died between the
+        # checkpoint and the log: so drop everything from the resumed epoch on and write that epoch again
+        self.writer = self.SummaryWriter(str(self.dir), purge_step=max(1, trainer.epoch) if old else None)
+        self.x, self.labels = self._fixed_images(trainer) if self.every and self.n_images else (None, [])
+        self.imaged = None
+        if not old: self.writer.add_text('config', f"```\n{trainer.cfg.to_json()}\n```", 0)
+        # no earlier events (TensorBoard added when resuming): the whole history so far
+        for r in (trainer.history[-1:] if old else trainer.history): self._scalars(r)
+        if trainer.history and self._due(trainer.epoch): self._attention(trainer, trainer.epoch)
+        self.writer.flush()
+
+    def after_epoch(self, trainer, row):
+        if self.writer is None: return
+        self._scalars(row)
+        if self._due(row['epoch']): self._attention(trainer, row['epoch'])
+        self.writer.flush()   # a killed run keeps every epoch it logged
+
+    def after_fit(self, trainer):
+        if self.writer is None: return
+        # the final attention, whenever training ended
+        if self.every and trainer.history and self.imaged != trainer.epoch: self._attention(trainer, trainer.epoch)
+        self.writer.close(); self.writer = None
