@@ -194,9 +194,13 @@ def launch_demo(run_dir:str|Path,         # a trained run folder
     "Start the demo on `run_dir`; returns the gradio app and its URL (`block=False`), else serves until Ctrl-C."
     os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')   # offline: no telemetry, no version check
     demo = build_demo(load_demo(run_dir, which, device), examples)
-    _, url, _ = demo.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True, quiet=True, inline=False,
-                            allowed_paths=demo.example_dirs)
-    if not block: return demo, url
-    print(f"waste_cbam demo of {Path(run_dir)} on {url} (Ctrl-C stops it)", flush=True)
-    try: demo.block_thread()
+    kw = dict(server_name=host, server_port=port, share=False, prevent_thread_lock=True, quiet=True, inline=False,
+              allowed_paths=demo.example_dirs)
+    if not block:
+        _, url, _ = demo.launch(**kw); return demo, url
+    try:
+        _, url, _ = demo.launch(**kw)
+        print(f"waste_cbam demo of {Path(run_dir)} on {url} (Ctrl-C stops it)", flush=True)
+        demo.block_thread()
+    except KeyboardInterrupt: pass   # Ctrl-C stops the server cleanly, wherever it lands
     finally: demo.close()
