@@ -14,9 +14,10 @@ import torch
 from torch import nn
 from PIL import Image
 
-from .cbam import SpatialAttention
+from .cbam import SpatialAttention, kept_spatial_map
 from .trainer import load_model
-from .evaluation import load_images, grad_cam, spatial_attention, cam_layer
+from .evaluation import load_images, grad_cam, cam_layer
+from .maps import minmax
 
 # %% auto #0
 __all__ = ['DemoModel', 'load_demo', 'overlay', 'explain', 'example_photos', 'classify', 'build_demo', 'launch_demo']
@@ -82,9 +83,6 @@ def overlay(img:np.ndarray,              # the photo, (H, W, 3) uint8
     return np.asarray(Image.fromarray(out).resize((side, side), Image.BILINEAR)) if side else out
 
 # %% ../nbs/09_app.ipynb #e1c9ac60
-def _minmax(t:torch.Tensor)->torch.Tensor:
-    t = t.float(); return (t - t.min()) / (t.max() - t.min()).clamp_min(1e-12)
-
 def explain(dm:DemoModel,  # what `load_demo` returned
             paths:list,    # image files
             side:int=224,  # side of the pictures, px
@@ -99,14 +97,14 @@ def explain(dm:DemoModel,  # what `load_demo` returned
     if ok:
         xb = x[ok].to(next(dm.model.parameters()).device)
         cam, probs = grad_cam(dm.model, xb)
-        att = spatial_attention(dm.model, xb)[0] if dm.attention else None
+        att = minmax(kept_spatial_map(dm.model, xb.shape[-2:])) if dm.attention else None   # of Grad-CAM's forward pass
         for j, i in enumerate(ok):
             p = probs[j].cpu().numpy()
             out[i] |= dict(label=dm.classes[int(p.argmax())], probability=float(p.max()),
                            probs={c: float(v) for c, v in zip(dm.classes, p)},
                            photo=np.asarray(Image.fromarray(arr[i]).resize((side, side), Image.BILINEAR)),
                            gradcam=overlay(arr[i], cam[j], side=side),
-                           attention=None if att is None else overlay(arr[i], _minmax(att[j]), side=side))
+                           attention=None if att is None else overlay(arr[i], att[j], side=side))
     ms = (time.perf_counter() - t0) * 1e3 / max(1, len(out))
     for r in out: r['ms'] = ms
     return out

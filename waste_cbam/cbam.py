@@ -10,7 +10,7 @@ import torch.nn as nn
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['ORDERS', 'ChannelAttention', 'SpatialAttention', 'CBAM', 'attention_maps', 'spatial_map']
+__all__ = ['ORDERS', 'ChannelAttention', 'SpatialAttention', 'CBAM', 'attention_maps', 'kept_spatial_map', 'spatial_map']
 
 # %% ../nbs/01_cbam.ipynb #3577d8ef
 _POOLS = ('avg', 'max')
@@ -173,6 +173,18 @@ def attention_maps(model:nn.Module, # any model containing `CBAM` modules
     return maps
 
 # %% ../nbs/01_cbam.ipynb #9b50020f
+def kept_spatial_map(model:nn.Module,  # any model containing `CBAM` modules, after a forward pass
+                     size:tuple,       # (H, W) to upsample to: the input's size
+                     which:str='mean', # 'mean' of every block's spatial map, or the 'last' block's
+                    )->Tensor|None:
+    "The CBAM spatial attention kept by `model`'s last forward pass at `size` (B, H, W), float; None without spatial gates."
+    if which not in ('mean', 'last'): raise ValueError(f"which must be 'mean' or 'last', got {which!r}")
+    maps = list(attention_maps(model, 'spatial').values())
+    if not maps: return None
+    if which == 'last': maps = maps[-1:]
+    return torch.stack([nn.functional.interpolate(m.float(), size=size, mode='bilinear', align_corners=False)[:, 0]
+                        for m in maps]).mean(0)
+
 def spatial_map(model:nn.Module,   # any model containing `CBAM` modules (in the mode it should run in)
                 x:Tensor,          # its input (B, 3, H, W)
                 which:str='mean',  # 'mean' of every block's spatial map, or the 'last' block's
@@ -180,8 +192,4 @@ def spatial_map(model:nn.Module,   # any model containing `CBAM` modules (in the
     "The CBAM spatial attention at the input's size (B, H, W), float, None when `model` has no spatial gate; and the logits."
     if which not in ('mean', 'last'): raise ValueError(f"which must be 'mean' or 'last', got {which!r}")
     with torch.no_grad(): out = model(x)
-    maps = list(attention_maps(model, 'spatial').values())
-    if not maps: return None, out
-    if which == 'last': maps = maps[-1:]
-    up = [nn.functional.interpolate(m.float(), size=x.shape[-2:], mode='bilinear', align_corners=False)[:, 0] for m in maps]
-    return torch.stack(up).mean(0), out
+    return kept_spatial_map(model, x.shape[-2:], which), out

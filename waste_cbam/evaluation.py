@@ -17,7 +17,7 @@ from sklearn.metrics import (accuracy_score, balanced_accuracy_score, precision_
                              confusion_matrix, roc_auc_score, roc_curve, classification_report, log_loss)
 
 from .data import SPLITS, find_dataset, audit_images, get_dataloaders, load_index, decode_image, stored_size, BatchAugment, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, WasteData
-from .cbam import attention_maps, spatial_map
+from .cbam import attention_maps, spatial_map, kept_spatial_map
 from .resnet import ResNet, count_params, count_flops
 from .trainer import TrainConfig, load_model, cpu_bf16_native
 
@@ -580,7 +580,7 @@ def plot_explanations(model:nn.Module,  # the evaluated model
     if not rows: raise ValueError("No images to show.")
     dev = next(model.parameters()).device
     arr, x, _ = load_images([d.file[i] for i in rows], ev.img_size)
-    att, _ = _spatial_maps(model, x.to(dev), 'mean'); cam, _ = grad_cam(model, x.to(dev), layer=layer)
+    cam, _ = grad_cam(model, x.to(dev), layer=layer); att = kept_spatial_map(model, x.shape[-2:])   # one forward pass
     where = layer if isinstance(layer, str) else type(layer).__name__ if layer is not None else cam_layer(model, ev.img_size)
     nr = 2 if att is None else 3
     fig, axs = plt.subplots(nr, len(rows), figsize=(1.6 * len(rows), 2.0 * nr), dpi=dpi, squeeze=False)
