@@ -10,17 +10,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from torch import nn
 from PIL import Image
 
-from .cbam import SpatialAttention, kept_spatial_map
+from .cbam import capture_attention, attention_gates, mean_map
+from .heatmaps import minmax, overlay
+from .models import cam_layer, has_spatial_gates, display_name
 from .trainer import load_model
-from .evaluation import load_images, grad_cam, cam_layer
-from .maps import minmax
+from .evaluation import load_images, grad_cam
 
 # %% auto #0
-__all__ = ['DemoModel', 'load_demo', 'overlay', 'explain', 'example_photos', 'classify', 'build_demo', 'launch_demo']
+__all__ = ['DemoModel', 'load_demo', 'explain', 'example_photos', 'classify', 'build_demo', 'launch_demo']
 
 # %% ../nbs/09_app.ipynb #ad8b7c52
 @dataclass
@@ -36,17 +36,15 @@ class DemoModel:
     config:dict = field(default_factory=dict) # the run's config.json
     @property
     def attention(self)->bool:
-        "Whether the model has CBAM spatial gates, so there is an attention map to show."
-        return any(isinstance(m, SpatialAttention) for m in self.model.modules())
+        "Whether the model has CBAM spatial gates, so there is an attention map to show (its registration says, from the config)."
+        return has_spatial_gates(self.config) if self.config else bool(attention_gates(self.model))
     @property
     def layer(self)->str:
         "The layer Grad-CAM explains at the model's input size (chapter 06's `cam_layer`)."
         return cam_layer(self.model, self.img_size)
     def describe(self)->str:
         "Markdown: which model this is and how it did on its test split."
-        c = self.config
-        arch = (f"{'CBAM-' if c.get('attention') == 'cbam' else ''}ResNet-{c.get('depth')} (attention: {c.get('attention')})"
-                if c.get('arch') == 'cbam_resnet' else c.get('arch', type(self.model).__name__))
+        arch = display_name(self.config) if self.config else type(self.model).__name__
         s = f"**{self.name}**: {arch}, {self.img_size} px inputs, `{self.which}` checkpoint."
         m = self.metrics
         if not m: return s + " Not evaluated yet: `waste_cbam_evaluate RUN_DIR` adds its test metrics here."
@@ -70,17 +68,9 @@ def load_demo(run_dir:str|Path,  # a trained run folder
     return DemoModel(model, list(classes), int(cfg['img_size']), run.name, run, which, m, cfg)
 
 # %% ../nbs/09_app.ipynb #1b4f9d5a
-def overlay(img:np.ndarray,              # the photo, (H, W, 3) uint8
-            heat:np.ndarray|torch.Tensor, # the map, (h, w) in [0, 1]
-            alpha:float=0.45,            # weight of the colour map
-            side:int|None=224,           # side of the returned picture, px; None = the photo's size
-           )->np.ndarray:
-    "`heat` in the jet colour map blended over `img`, as a (side, side, 3) uint8 picture."
-    from matplotlib import colormaps
-    heat = heat.detach().float().cpu().numpy() if isinstance(heat, torch.Tensor) else np.asarray(heat, np.float32)
-    h = Image.fromarray((np.clip(heat, 0, 1) * 255).round().astype(np.uint8)).resize(img.shape[1::-1], Image.BILINEAR)
-    out = ((1 - alpha) * img + alpha * colormaps['jet'](np.asarray(h) / 255)[..., :3] * 255).clip(0, 255).round().astype(np.uint8)
-    return np.asarray(Image.fromarray(out).resize((side, side), Image.BILINEAR)) if side else out
+def _sized(pic:np.ndarray, side:int)->np.ndarray:
+    "A uint8 picture (H, W, 3) resized to (side, side, 3) for the page (bilinear)."
+    return np.asarray(Image.fromarray(pic).resize((side, side), Image.BILINEAR))
 
 # %% ../nbs/09_app.ipynb #e1c9ac60
 def explain(dm:DemoModel,  # what `load_demo` returned
@@ -96,15 +86,15 @@ def explain(dm:DemoModel,  # what `load_demo` returned
     ok = [i for i in range(len(out)) if i not in errors]
     if ok:
         xb = x[ok].to(next(dm.model.parameters()).device)
-        cam, probs = grad_cam(dm.model, xb)
-        att = minmax(kept_spatial_map(dm.model, xb.shape[-2:])) if dm.attention else None   # of Grad-CAM's forward pass
+        with capture_attention(dm.model) as maps: cam, probs = grad_cam(dm.model, xb)   # one forward pass for both
+        att = mean_map(maps, xb.shape[-2:])
+        att = None if att is None else minmax(att)
         for j, i in enumerate(ok):
             p = probs[j].cpu().numpy()
             out[i] |= dict(label=dm.classes[int(p.argmax())], probability=float(p.max()),
                            probs={c: float(v) for c, v in zip(dm.classes, p)},
-                           photo=np.asarray(Image.fromarray(arr[i]).resize((side, side), Image.BILINEAR)),
-                           gradcam=overlay(arr[i], cam[j], side=side),
-                           attention=None if att is None else overlay(arr[i], att[j], side=side))
+                           photo=_sized(arr[i], side), gradcam=_sized(overlay(arr[i], cam[j]), side),
+                           attention=None if att is None else _sized(overlay(arr[i], att[j]), side))
     ms = (time.perf_counter() - t0) * 1e3 / max(1, len(out))
     for r in out: r['ms'] = ms
     return out

@@ -4,13 +4,15 @@
 
 # %% ../nbs/01_cbam.ipynb #5c492a1d
 from __future__ import annotations
+from contextlib import contextmanager
 from typing import Optional, Sequence
 import torch
 import torch.nn as nn
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['ORDERS', 'ChannelAttention', 'SpatialAttention', 'CBAM', 'attention_maps', 'kept_spatial_map', 'spatial_map']
+__all__ = ['ORDERS', 'ChannelAttention', 'SpatialAttention', 'CBAM', 'attention_gates', 'capture_attention', 'attention_maps',
+           'mean_map', 'spatial_map']
 
 # %% ../nbs/01_cbam.ipynb #3577d8ef
 _POOLS = ('avg', 'max')
@@ -25,21 +27,14 @@ def _check_pool(pool:str|Sequence[str], # 'avg', 'max' or a sequence of them
 
 # %% ../nbs/01_cbam.ipynb #893bb720
 class _Gate(nn.Module):
-    "A gate: `forward` multiplies the input by the map `gate(x)` and keeps that map, detached, in `last_map`"
+    "A gate: `forward` multiplies the input by the map `gate(x)`; the map is the output of the submodule `act` (a sigmoid)"
     def __init__(self):
         super().__init__()
-        self.last_map = None  # map of the last forward pass, detached (set in eager mode only)
+        self.act = nn.Sigmoid()   # its output is the gate's map: forward hooks capture maps here
 
     def gate(self, x:Tensor) -> Tensor: raise NotImplementedError
 
-    def forward(self, x:Tensor) -> Tensor:
-        m = self.gate(x)
-        if not torch.jit.is_scripting(): self._keep(m)
-        return x * m
-
-    @torch.jit.unused
-    def _keep(self, m:Tensor):
-        self.last_map = m.detach()
+    def forward(self, x:Tensor) -> Tensor: return x * self.gate(x)
 
 # %% ../nbs/01_cbam.ipynb #9242e514
 class ChannelAttention(_Gate):
@@ -67,7 +62,7 @@ class ChannelAttention(_Gate):
         for p in self.pool: descs.append(x.mean((2, 3)) if p == 'avg' else x.amax((2, 3)))
         d = torch.stack(descs, 0)
         p, b, c = d.shape
-        return torch.sigmoid(self.mlp(d.reshape(p * b, c)).view(p, b, c).sum(0)).to(x.dtype)[:, :, None, None]
+        return self.act(self.mlp(d.reshape(p * b, c)).view(p, b, c).sum(0)).to(x.dtype)[:, :, None, None]
 
 # %% ../nbs/01_cbam.ipynb #ba8d88da
 class SpatialAttention(_Gate):
@@ -90,7 +85,7 @@ class SpatialAttention(_Gate):
     def gate(self, x:Tensor) -> Tensor:
         "The spatial map $M_s(x)$, shape (B, 1, H, W): the stacked [mean; max] over channels through conv, BN, sigmoid"
         d = torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], 1)
-        return torch.sigmoid(self.bn(self.conv(d))).to(x.dtype)
+        return self.act(self.bn(self.conv(d))).to(x.dtype)
 
 # %% ../nbs/01_cbam.ipynb #01b89976
 ORDERS = ('channel_first', 'spatial_first', 'parallel')
@@ -110,16 +105,13 @@ class CBAM(nn.Module):
                  spatial:bool=True, # use the spatial gate
                  order:str='channel_first', # 'channel_first' (paper), 'spatial_first' or 'parallel'
                  pool:str|Sequence[str]=('avg', 'max'), # channel gate descriptors; ('avg',) with spatial=False is SE
-                 keep_maps:bool=True, # record the last forward's maps (detached) for plotting
                  inplace:bool=False, # without autograd, gate the input tensor in place (saves a full-size copy)
                 ):
         super().__init__()
         if order not in ORDERS: raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
-        self.order, self.keep_maps, self.inplace = order, keep_maps, inplace
+        self.order, self.inplace = order, inplace
         self.channel_gate = ChannelAttention(channels, reduction_ratio, pool) if channel else None
         self.spatial_gate = SpatialAttention(kernel_size) if spatial else None
-        # maps of the last forward pass, detached, None for a part that is off (eager mode only)
-        self.last_channel_map = self.last_spatial_map = None
 
     def extra_repr(self) -> str: return f"order={self.order!r}"
 
@@ -140,56 +132,66 @@ class CBAM(nn.Module):
         # without autograd the products run in place: on x itself only when `inplace`, else on a product of our own
         own = not torch.is_grad_enabled()
         if self.order == 'parallel':
-            mc, ms = self._map(x, False), self._map(x, True)
-            y = _gated(x, mc, own and self.inplace)
-            y = _gated(y, ms, own and (self.inplace or mc is not None))
-        else:
-            sf = self.order == 'spatial_first'
-            m1 = self._map(x, sf)
-            y = _gated(x, m1, own and self.inplace)
-            m2 = self._map(y, not sf)
-            y = _gated(y, m2, own and (self.inplace or m1 is not None))
-            mc, ms = (m2, m1) if sf else (m1, m2)
-        if not torch.jit.is_scripting(): self._keep(mc, ms)
-        return y
-
-    @torch.jit.unused
-    def _keep(self, mc:Optional[Tensor], ms:Optional[Tensor]):
-        if self.keep_maps:
-            self.last_channel_map = None if mc is None else mc.detach()
-            self.last_spatial_map = None if ms is None else ms.detach()
+            mc, ms = self._map(x, False), self._map(x, True)   # both from x, before x may be gated in place
+            return _gated(_gated(x, mc, own and self.inplace), ms, own and (self.inplace or mc is not None))
+        sf = self.order == 'spatial_first'
+        m1 = self._map(x, sf)
+        y = _gated(x, m1, own and self.inplace)
+        return _gated(y, self._map(y, not sf), own and (self.inplace or m1 is not None))
 
 # %% ../nbs/01_cbam.ipynb #eebe2f7f
-def attention_maps(model:nn.Module, # any model containing `CBAM` modules
+_KINDS = ('spatial', 'channel')
+
+def attention_gates(model:nn.Module, # any model containing CBAM gates
+                    kind:str='spatial', # 'spatial' or 'channel' gates
+                   )->dict:
+    "The gates of `kind` in `model`, by the name of the `CBAM` block holding each (the gate's own name when it stands alone)"
+    if kind not in _KINDS: raise ValueError(f"kind must be 'spatial' or 'channel', got {kind!r}")
+    cls, part = (SpatialAttention, '.spatial_gate') if kind == 'spatial' else (ChannelAttention, '.channel_gate')
+    return {(n.removesuffix(part) if n.endswith(part) else '' if n == part[1:] else n): g
+            for n, g in model.named_modules() if isinstance(g, cls)}
+
+@contextmanager
+def capture_attention(model:nn.Module,   # any model containing CBAM gates
+                      kind:str='spatial', # 'spatial' maps (B, 1, H, W) or 'channel' maps (B, C, 1, 1)
+                     ):
+    "Within the `with` block, a dict filled with the maps of `model`'s gates of `kind` by each forward pass (detached), by block name"
+    maps, hooks = {}, []
+    def keep(name):
+        def hook(mod, inp, out): maps[name] = out.detach() if kind == 'spatial' else out.detach()[:, :, None, None]
+        return hook
+    try:
+        for name, g in attention_gates(model, kind).items(): hooks.append(g.act.register_forward_hook(keep(name)))
+        yield maps
+    finally:
+        for h in hooks: h.remove()
+
+def attention_maps(model:nn.Module,   # any model containing CBAM gates (in the mode it should run in)
+                   x:Tensor,           # its input
                    kind:str='spatial', # 'spatial' (B, 1, H, W) or 'channel' (B, C, 1, 1) maps
-                  ) -> dict[str, Tensor]:
-    "The maps kept by every `CBAM` in `model` during its last forward pass, by module name"
-    if kind not in ('spatial', 'channel'): raise ValueError(f"kind must be 'spatial' or 'channel', got {kind!r}")
-    maps = {}
-    for name, m in model.named_modules():
-        if isinstance(m, CBAM):
-            mp = m.last_spatial_map if kind == 'spatial' else m.last_channel_map
-            if mp is not None: maps[name] = mp
+                  )->dict[str, Tensor]:
+    "The maps of every gate of `kind` in one forward pass of `model` on `x` (without gradients), by block name"
+    with capture_attention(model, kind) as maps, torch.no_grad(): model(x)
     return maps
 
 # %% ../nbs/01_cbam.ipynb #9b50020f
-def kept_spatial_map(model:nn.Module,  # any model containing `CBAM` modules, after a forward pass
-                     size:tuple,       # (H, W) to upsample to: the input's size
-                     which:str='mean', # 'mean' of every block's spatial map, or the 'last' block's
-                    )->Tensor|None:
-    "The CBAM spatial attention kept by `model`'s last forward pass at `size` (B, H, W), float; None without spatial gates."
+def mean_map(maps:dict|list,    # captured spatial maps (B, 1, h, w), e.g. from `capture_attention`
+             size:tuple,        # (H, W) to upsample to: the input's size
+             which:str='mean',  # 'mean' of every block's spatial map, or the 'last' block's
+            )->Tensor|None:
+    "The spatial maps upsampled to `size` (bilinear) and averaged over the blocks (B, H, W), float; None when there are none."
     if which not in ('mean', 'last'): raise ValueError(f"which must be 'mean' or 'last', got {which!r}")
-    maps = list(attention_maps(model, 'spatial').values())
+    maps = list(maps.values()) if isinstance(maps, dict) else list(maps)
     if not maps: return None
     if which == 'last': maps = maps[-1:]
-    return torch.stack([nn.functional.interpolate(m.float(), size=size, mode='bilinear', align_corners=False)[:, 0]
+    return torch.stack([nn.functional.interpolate(m.float(), size=tuple(size), mode='bilinear', align_corners=False)[:, 0]
                         for m in maps]).mean(0)
 
-def spatial_map(model:nn.Module,   # any model containing `CBAM` modules (in the mode it should run in)
+def spatial_map(model:nn.Module,   # any model containing CBAM gates (in the mode it should run in)
                 x:Tensor,          # its input (B, 3, H, W)
                 which:str='mean',  # 'mean' of every block's spatial map, or the 'last' block's
                )->tuple:
     "The CBAM spatial attention at the input's size (B, H, W), float, None when `model` has no spatial gate; and the logits."
     if which not in ('mean', 'last'): raise ValueError(f"which must be 'mean' or 'last', got {which!r}")
-    with torch.no_grad(): out = model(x)
-    return kept_spatial_map(model, x.shape[-2:], which), out
+    with capture_attention(model) as maps, torch.no_grad(): out = model(x)
+    return mean_map(maps, x.shape[-2:], which), out

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_evaluation.ipynb #6c52d306
 from __future__ import annotations
-import os, io, json, time, copy, math, platform, shutil, warnings, weakref
+import io, json, time, copy, math, platform, shutil, warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,16 +17,18 @@ from sklearn.metrics import (accuracy_score, balanced_accuracy_score, precision_
                              confusion_matrix, roc_auc_score, roc_curve, classification_report, log_loss)
 
 from .data import SPLITS, find_dataset, audit_images, get_dataloaders, load_index, decode_image, stored_size, BatchAugment, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, WasteData
-from .cbam import attention_maps, spatial_map, kept_spatial_map
-from .resnet import ResNet, count_params, count_flops
+from .cbam import capture_attention, mean_map, spatial_map
+from .heatmaps import minmax, overlay
+from .resnet import count_params, count_flops
+from .models import cam_layer, display_name
 from .trainer import TrainConfig, load_model, cpu_bf16_native
 
 # %% auto #0
 __all__ = ['SUMMARY_KEYS', 'predictions', 'metrics', 'metrics_table', 'per_class_table', 'plot_confusion', 'plot_roc',
            'Evaluation', 'save_evaluation', 'evaluate', 'stored_metrics', 'run_files', 'leakage_table',
            'FolderEvaluation', 'evaluate_folder', 'device_name', 'inference_speed', 'speed_settings', 'speed_table',
-           'feature_stages', 'cam_layer', 'grad_cam', 'spatial_attention', 'load_images', 'confident_mistakes',
-           'plot_explanations', 'plot_mistakes', 'save_explanations', 'image_files', 'predict', 'export_model']
+           'grad_cam', 'spatial_attention', 'load_images', 'confident_mistakes', 'plot_explanations', 'plot_mistakes',
+           'save_explanations', 'image_files', 'predict', 'export_model']
 
 # %% ../nbs/06_evaluation.ipynb #029f1d65
 @torch.no_grad()
@@ -450,50 +452,6 @@ def speed_table(source:str|Path|nn.Module, # a run folder or a model
     return pd.DataFrame(rows)
 
 # %% ../nbs/06_evaluation.ipynb #913a83bb
-def feature_stages(model:nn.Module, # a CBAM-ResNet, or a torchvision model with a `features` trunk
-                   size:int=224,    # input side, px
-                  )->dict:
-    "The last module of each resolution of the convolutional trunk, shallow to deep, with its output grid side at `size` px."
-    from torchvision.models import MobileNetV3, EfficientNet
-    if isinstance(model, ResNet): mods = [(n, model.get_submodule(n)) for n in ('layer1', 'layer2', 'layer3', 'layer4')]
-    elif isinstance(model, (MobileNetV3, EfficientNet)): mods = [(f'features.{i}', m) for i, m in enumerate(model.features)]
-    else:
-        names = [n for n, _ in model.named_children()]
-        raise ValueError(f"No Grad-CAM layer is known for {type(model).__name__}: pass `layer=`, the name of its last "
-                         f"convolutional stage (its top-level modules are {names}), e.g. grad_cam(model, x, layer=...) "
-                         f"or plot_explanations(model, ev, layer=...).")
-    side = {}
-    hooks = [m.register_forward_hook(lambda mod, i, o, n=n: side.__setitem__(n, o.shape[-1])) for n, m in mods]
-    was = model.training
-    try:
-        model.eval()
-        with torch.no_grad(): model(torch.zeros(1, 3, size, size, device=next(model.parameters()).device))
-    finally:
-        model.train(was)
-        for h in hooks: h.remove()
-    last = {}
-    for n, _ in mods: last[side[n]] = n   # later modules of the same resolution replace earlier ones
-    return {n: s for s, n in last.items()}
-
-_STAGES = weakref.WeakKeyDictionary()   # model -> {size: stages}: one probe forward per model and size
-
-def cam_layer(model:nn.Module,      # a model of a registered architecture
-              img_size:int|None=None, # the input side, px; None = the last stage whatever the size
-              min_grid:int=6,       # fewest cells on a side of a map that can draw an object (chapter 06a)
-             )->str:
-    """The name of the module whose output Grad-CAM explains: the deepest stage of `model`'s trunk whose grid at
-    `img_size` has at least `min_grid` cells a side (the finest when none has); the last stage without a size."""
-    if img_size is None:
-        from torchvision.models import MobileNetV3, EfficientNet
-        if isinstance(model, ResNet): return 'layer4'
-        if isinstance(model, (MobileNetV3, EfficientNet)): return 'features'   # its output feeds the pooling and the head
-    size, cache = img_size or 224, _STAGES.setdefault(model, {})   # an unknown architecture: feature_stages refuses it
-    if size not in cache: cache[size] = feature_stages(model, size)
-    st = cache[size]
-    names = list(st); fine = [n for n in names if st[n] >= min_grid]
-    layer = fine[-1] if fine else names[0]
-    return 'features' if layer == names[-1] and layer.startswith('features.') else layer
-
 def grad_cam(model:nn.Module,        # a CNN classifier in eval mode
              x:torch.Tensor,         # normalised images (B, 3, H, W)
              target=None,            # class index per image (int or (B,)); None = the predicted class
@@ -519,21 +477,16 @@ def grad_cam(model:nn.Module,        # a CNN classifier in eval mode
     cam = torch.where(peak > 0, cam / peak, cam)   # relative: an untrained model's maps can peak far below 1e-12
     return cam.float(), out.detach().float().softmax(1)
 
-def _spatial_maps(model, x, which):
-    "The averaged (or last) CBAM spatial maps at the input size, None when the model has no spatial gate; and the probabilities."
-    att, out = spatial_map(model, x, which)
-    return att, out.float().softmax(1)
-
 def spatial_attention(model:nn.Module,   # a model with CBAM spatial gates
                       x:torch.Tensor,    # normalised images (B, 3, H, W)
                       which:str='mean',  # 'mean' of all blocks' maps, or 'last' block's map
                      )->tuple:
     "CBAM spatial-attention maps (B, H, W) at the input size, and the class probabilities (B, C)."
-    att, probs = _spatial_maps(model, x, which)
+    att, out = spatial_map(model, x, which)
     if att is None:
         raise ValueError(f"{type(model).__name__} has no CBAM spatial gate (attention 'channel', 'se' or 'none', or a "
                          "torchvision model): no spatial maps to show. Grad-CAM (`grad_cam`) explains every model.")
-    return att, probs
+    return att, out.float().softmax(1)
 
 # %% ../nbs/06_evaluation.ipynb #8a90bc94
 def load_images(paths:list,   # image files
@@ -558,11 +511,8 @@ def confident_mistakes(ev:Evaluation, # what `evaluate` returned
     d = ev.predictions_df()
     return d[~d.correct].sort_values('probability', ascending=False).head(k).reset_index(drop=True)
 
-def _minmax(t):
-    t = t.detach().float().cpu().numpy(); return (t - t.min()) / max(1e-12, float(t.max() - t.min()))
-
-def _overlay(ax, img, heat, title):
-    ax.imshow(img); ax.imshow(heat, cmap='jet', alpha=0.45, vmin=0, vmax=1); ax.set_title(title, fontsize=8); ax.axis('off')
+def _panel(ax, pic, title):
+    ax.imshow(pic); ax.set_title(title, fontsize=8); ax.axis('off')
 
 def plot_explanations(model:nn.Module,  # the evaluated model
                       ev:Evaluation,    # its evaluation (images, labels and predictions)
@@ -570,6 +520,7 @@ def plot_explanations(model:nn.Module,  # the evaluated model
                       seed:int=0,       # which random sample
                       dpi:int=72,       # figure resolution (small keeps the notebook small)
                       layer:str|nn.Module|None=None, # Grad-CAM layer; None = `cam_layer(model, ev.img_size)`
+                      name:str|None=None, # the model's name for the title, e.g. `display_name(config)`
                      ):
     """Right and wrong test images (columns) as the model saw them, with Grad-CAM overlays, and CBAM
     spatial-attention overlays when the model has CBAM spatial gates (3 rows, else 2)."""
@@ -580,7 +531,8 @@ def plot_explanations(model:nn.Module,  # the evaluated model
     if not rows: raise ValueError("No images to show.")
     dev = next(model.parameters()).device
     arr, x, _ = load_images([d.file[i] for i in rows], ev.img_size)
-    cam, _ = grad_cam(model, x.to(dev), layer=layer); att = kept_spatial_map(model, x.shape[-2:])   # one forward pass
+    with capture_attention(model) as maps: cam, _ = grad_cam(model, x.to(dev), layer=layer)   # one forward pass for both
+    att = mean_map(maps, x.shape[-2:])
     where = layer if isinstance(layer, str) else type(layer).__name__ if layer is not None else cam_layer(model, ev.img_size)
     nr = 2 if att is None else 3
     fig, axs = plt.subplots(nr, len(rows), figsize=(1.6 * len(rows), 2.0 * nr), dpi=dpi, squeeze=False)
@@ -589,9 +541,9 @@ def plot_explanations(model:nn.Module,  # the evaluated model
         ax = axs[0, j]; ax.imshow(arr[j]); ax.axis('off')
         ax.set_title(f"{ok}: true {d.label[i]}\npred {d.pred[i]} {d.probability[i]:.2f}", fontsize=8,
                      color='black' if d.correct[i] else 'red')
-        if att is not None: _overlay(axs[1, j], arr[j], _minmax(att[j]), 'CBAM spatial attention')
-        _overlay(axs[-1, j], arr[j], cam[j].cpu().numpy(), f'Grad-CAM ({d.pred[i]})')
-    fig.suptitle(f"Where the model looks: {ev.img_size}px inputs, Grad-CAM of `{where}` (CBAM attention: what the gates weight), min-max scaled "
+        if att is not None: _panel(axs[1, j], overlay(arr[j], minmax(att[j])), 'CBAM spatial attention')
+        _panel(axs[-1, j], overlay(arr[j], cam[j]), f'Grad-CAM ({d.pred[i]})')
+    fig.suptitle(f"{name + ': w' if name else 'W'}here the model looks: {ev.img_size}px inputs, Grad-CAM of `{where}` (CBAM attention: what the gates weight), min-max scaled "
                  "(red = high)", fontsize=10)
     fig.tight_layout()
     return fig
@@ -633,7 +585,8 @@ def save_explanations(run_dir:str|Path,      # the run folder evaluated
     model, classes = load_model(run, which, device=device)
     if list(classes) != list(ev.classes):
         raise ValueError(f"{run} was trained on classes {classes}, the evaluation has {ev.classes}: pass this run's evaluation.")
-    figs = {'explanations': lambda: plot_explanations(model, ev, n=n, seed=seed, layer=layer)}
+    title = display_name(json.loads((run/'config.json').read_text()))
+    figs = {'explanations': lambda: plot_explanations(model, ev, n=n, seed=seed, layer=layer, name=title)}
     if (ev.y_true != ev.y_pred).any(): figs['mistakes'] = lambda: plot_mistakes(ev, k)
     (run/'figures').mkdir(parents=True, exist_ok=True); out = []
     for name, make in figs.items():

@@ -4,8 +4,7 @@
 
 # %% ../nbs/06a_maps.ipynb #45667bd2
 from __future__ import annotations
-import copy, math
-from pathlib import Path
+import copy
 
 import numpy as np
 import pandas as pd
@@ -16,23 +15,18 @@ from PIL import Image
 from scipy.stats import spearmanr
 
 from .data import BatchAugment, IMAGENET_MEAN
-from .cbam import attention_maps
-from .resnet import ResNet
-from .evaluation import grad_cam, cam_layer, feature_stages
+from .cbam import attention_gates, capture_attention
+from .heatmaps import minmax
+from .models import cam_layer, feature_stages, cascade_steps
+from .evaluation import grad_cam
 
 # %% auto #0
-__all__ = ['BACKGROUND', 'minmax', 'rank_correlation', 'ssim', 'map_similarity', 'Upscaled', 'attention_map', 'explain',
-           'candidate_settings', 'cascade_steps', 'reinit', 'cascading_randomization', 'plot_cascade', 'shuffled_index',
+__all__ = ['BACKGROUND', 'rank_correlation', 'ssim', 'map_similarity', 'Upscaled', 'attention_map', 'explain',
+           'candidate_settings', 'reinit', 'cascading_randomization', 'plot_cascade', 'shuffled_index',
            'label_randomization', 'paste_objects', 'box_masks', 'mass_in_box', 'pointing_game', 'box_share',
            'localization', 'explain_settings']
 
 # %% ../nbs/06a_maps.ipynb #20161a4f
-def minmax(maps:torch.Tensor)->torch.Tensor: # maps (B, H, W)
-    "Each map scaled to [0, 1] (a constant map becomes 0 everywhere)."
-    m = maps.detach().double().flatten(1)
-    lo, hi = m.amin(1, keepdim=True), m.amax(1, keepdim=True)
-    return ((m - lo) / (hi - lo).clamp_min(1e-12)).view_as(maps)
-
 def rank_correlation(a:torch.Tensor,      # maps (B, H, W)
                      b:torch.Tensor,      # maps (B, H, W) to compare with
                      absolute:bool=False, # rank the absolute values (for signed maps)
@@ -88,8 +82,7 @@ def attention_map(model:nn.Module,  # a model with CBAM spatial gates (or `Upsca
                   blocks='all',     # 'all' blocks' maps, the 'last' block's, or a tuple of name prefixes, e.g. ('layer3', 'layer4')
                  )->tuple:
     "The mean of the selected blocks' CBAM spatial maps, each upsampled to (H, W), and the class probabilities."
-    with torch.no_grad(): out = model(x)
-    maps = attention_maps(model, 'spatial')
+    with capture_attention(model) as maps, torch.no_grad(): out = model(x)
     if not maps: raise ValueError(f"{type(model).__name__} has no CBAM spatial gate: no attention map; use Grad-CAM.")
     if blocks == 'all': sel = list(maps.values())
     elif blocks == 'last': sel = [list(maps.values())[-1]]
@@ -117,7 +110,7 @@ def explain(model:nn.Module,       # a classifier (eval mode)
     return minmax(mp).float(), p
 
 # %% ../nbs/06a_maps.ipynb #57bd4197
-def candidate_settings(model:nn.Module, # a CBAM-ResNet or a torchvision model
+def candidate_settings(model:nn.Module, # a model of a registered architecture
                        size:int,        # the trained input side, px
                        scales=(1, 2),   # input upscaling factors to try
                        n_layers:int=3,  # Grad-CAM of the last this many stages
@@ -126,29 +119,19 @@ def candidate_settings(model:nn.Module, # a CBAM-ResNet or a torchvision model
     spatial gates the attention averaged over all blocks, over the last two stages' blocks, and the last block's;
     each at every scale. The name says the layer's grid side at that scale."""
     st = feature_stages(model, size); names = list(st)[-n_layers:]
-    with torch.no_grad(): model.eval()(torch.zeros(1, 3, size, size, device=next(model.parameters()).device))
-    gated = bool(attention_maps(model, 'spatial'))
+    gates = list(attention_gates(model))
     out = {}
     for s in scales:
         at = '' if s == 1 else f' @{s}x'
         for n in reversed(names): out[f'Grad-CAM {n} ({st[n] * s}x{st[n] * s}){at}'] = dict(method='gradcam', layer=n, scale=s)
-        if gated:
-            last2 = tuple(names[-2:]) if isinstance(model, ResNet) else None
+        if gates:
+            last2 = tuple(names[-2:]) if any(g.startswith(tuple(names[-2:])) for g in gates) else None   # blocks named by stage
             out[f'attention all blocks{at}'] = dict(method='attention', blocks='all', scale=s)
             if last2: out[f'attention {"+".join(last2)}{at}'] = dict(method='attention', blocks=last2, scale=s)
             out[f'attention last block{at}'] = dict(method='attention', blocks='last', scale=s)
     return out
 
 # %% ../nbs/06a_maps.ipynb #9359c8b3
-def cascade_steps(model:nn.Module)->list: # a CBAM-ResNet or a torchvision model with `features` and `classifier`
-    "The cascading randomisation's steps, head first: (label, [module names]) for the head, each block from the last, the stem."
-    if isinstance(model, ResNet):
-        blocks = [f'{s}.{i}' for s in ('layer4', 'layer3', 'layer2', 'layer1') for i in reversed(range(len(model.get_submodule(s))))]
-        return [('fc', ['fc'])] + [(b, [b]) for b in blocks] + [('stem', ['conv1', 'bn1'])]
-    if isinstance(getattr(model, 'features', None), nn.Sequential) and hasattr(model, 'classifier'):
-        return [('classifier', ['classifier'])] + [(f'features.{i}', [f'features.{i}']) for i in reversed(range(len(model.features)))]
-    raise ValueError(f"No cascade is known for {type(model).__name__}: neither a CBAM-ResNet nor a torchvision model with features and classifier.")
-
 def reinit(module:nn.Module, # the part of a model to randomise
            seed:int=0,       # seed of the new weights
           )->nn.Module:
@@ -301,7 +284,7 @@ def localization(model:nn.Module,   # a trained classifier (eval mode)
     return pd.DataFrame(rows).set_index('setting')
 
 # %% ../nbs/06a_maps.ipynb #c2be6db4
-def explain_settings(model:nn.Module, # a CBAM-ResNet or a torchvision model with a `features` trunk
+def explain_settings(model:nn.Module, # a model of a registered architecture
                      img_size:int,    # the input side it was trained at, px
                      min_grid:int=6,  # fewest grid cells on a side for a map that can draw an object
                     )->dict:
