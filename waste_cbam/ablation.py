@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .trainer import TrainConfig, preset, SCORED
+from .config import TrainConfig
+from .run import SCORED
 from .baselines import SEEDS, select, run_variants, summarise, paired_comparison, comparison_table
 
 # %% auto #0

@@ -4,8 +4,8 @@
 
 # %% ../nbs/09_app.ipynb #69228329
 from __future__ import annotations
-import os, json, time
-from dataclasses import dataclass, field
+import os, time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,8 @@ from PIL import Image
 from .cbam import capture_attention, attention_gates, mean_map
 from .heatmaps import minmax, overlay
 from .models import cam_layer, has_spatial_gates, display_name
-from .trainer import load_model
+from .config import TrainConfig
+from .run import Run
 from .evaluation import load_images, grad_cam
 
 # %% auto #0
@@ -33,18 +34,18 @@ class DemoModel:
     run_dir:Path             # the run folder
     which:str = 'best'       # the checkpoint: 'best' or 'last'
     metrics:dict|None = None # the stored test metrics of this checkpoint; None when not evaluated
-    config:dict = field(default_factory=dict) # the run's config.json
+    config:TrainConfig|None = None # the run's config; None: the page asks the model itself
     @property
     def attention(self)->bool:
         "Whether the model has CBAM spatial gates, so there is an attention map to show (its registration says, from the config)."
-        return has_spatial_gates(self.config) if self.config else bool(attention_gates(self.model))
+        return has_spatial_gates(self.config) if self.config is not None else bool(attention_gates(self.model))
     @property
     def layer(self)->str:
         "The layer Grad-CAM explains at the model's input size (chapter 06's `cam_layer`)."
         return cam_layer(self.model, self.img_size)
     def describe(self)->str:
         "Markdown: which model this is and how it did on its test split."
-        arch = display_name(self.config) if self.config else type(self.model).__name__
+        arch = display_name(self.config) if self.config is not None else type(self.model).__name__
         s = f"**{self.name}**: {arch}, {self.img_size} px inputs, `{self.which}` checkpoint."
         m = self.metrics
         if not m: return s + " Not evaluated yet: `waste_cbam_evaluate RUN_DIR` adds its test metrics here."
@@ -57,15 +58,11 @@ def load_demo(run_dir:str|Path,  # a trained run folder
               device:str='cpu',  # where the model runs
              )->DemoModel:
     "The model of a run folder, its classes, input size, config and stored test metrics, for the demo."
-    run = Path(run_dir)
-    if not (run/'config.json').exists():
-        raise FileNotFoundError(f"{run} is not a run folder (no config.json): give the folder `waste_cbam_train` wrote, e.g. runs/<name>.")
-    model, classes = load_model(run, which, device=device)
-    cfg = json.loads((run/'config.json').read_text())
-    f = run/'metrics.json'
-    m = json.loads(f.read_text()) if f.exists() else None
+    run = Run(run_dir).require()   # a folder that is not a run says so, with what to give instead
+    model, classes = run.load_model(which, device)
+    cfg, m = run.config(), run.metrics('test')
     if m and (m.get('checkpoint', 'best') != which or m.get('split', 'test') != 'test'): m = None
-    return DemoModel(model, list(classes), int(cfg['img_size']), run.name, run, which, m, cfg)
+    return DemoModel(model, list(classes), cfg.img_size, run.name, run.path, which, m, cfg)
 
 # %% ../nbs/09_app.ipynb #1b4f9d5a
 def _sized(pic:np.ndarray, side:int)->np.ndarray:
@@ -105,15 +102,15 @@ def example_photos(dm:DemoModel, # what `load_demo` returned
                    seed:int=0,   # which sample
                   )->pd.DataFrame:
     "Up to `k` test photos of the run with a caption each: its most confident mistakes first (when evaluated), then right answers."
-    f = dm.run_dir/'predictions.csv'
-    if f.exists():
-        d = pd.read_csv(f); d = d[d.file.map(lambda p: Path(p).is_file())]
+    run = Run(dm.run_dir); d = run.predictions('test')
+    if d is not None:
+        d = d[d.file.map(lambda p: Path(p).is_file())]
         wrong = d[~d.correct].sort_values('probability', ascending=False).head(k // 2)
         right = d[d.correct].sample(min(k - len(wrong), int(d.correct.sum())), random_state=seed)
         d = pd.concat([wrong, right])
         return pd.DataFrame(dict(file=d.file.values, caption=[
             f"{'right' if r.correct else 'MISTAKE'}: true {r.label}, predicted {r.pred} ({r.probability:.2f})" for r in d.itertuples()]))
-    idx = pd.read_csv(dm.run_dir/'index.csv')
+    idx = run.index(check=False)   # as it is: photos gone from disk are left out here, not an error
     t = idx[(idx.split == 'test') & idx.path.map(lambda p: Path(p).is_file())]
     t = t.sample(min(k, len(t)), random_state=seed)
     return pd.DataFrame(dict(file=t.path.values, caption=[f"test photo: true {l}" for l in t.label]))

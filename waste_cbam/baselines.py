@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-import torch
 from scipy import stats
 
-from .trainer import TrainConfig, preset, build_model, run_trial, data_for, hashed_run, DATA_FIELDS, SCORED
+from .config import TrainConfig, hashed_run, DATA_FIELDS
+from .models import build_model
+from .run import SCORED
+from .trainer import run_trial, data_for
 from .evaluation import speed_table, stored_metrics
 
 # %% auto #0

@@ -4,9 +4,8 @@
 
 # %% ../nbs/05_bayes_search.ipynb #77226c0f
 from __future__ import annotations
-import os, json, time, math, warnings
+import time, warnings
 from pathlib import Path
-import numpy as np
 import pandas as pd
 import optuna
 from optuna.storages import RDBStorage
@@ -18,8 +17,10 @@ warnings.filterwarnings('ignore', category=optuna.exceptions.ExperimentalWarning
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
-from .trainer import TrainConfig, preset, run_trial, SCORED
-from .grid_search import SPACE, MAX_EPOCHS, RESULT_COLUMNS, trial_config, result_row, ResultsTable
+from .config import TrainConfig, lower_is_better
+from .run import SCORED
+from .trainer import Callback, CancelFitException, run_trial
+from .grid_search import SPACE, MAX_EPOCHS, RESULT_COLUMNS, trial_config, result_row
 
 # %% auto #0
 __all__ = ['Retry', 'PRUNERS', 'suggest', 'make_storage', 'Report', 'bayes_search', 'study_results', 'plot_study', 'cost_curve',
@@ -53,12 +54,15 @@ def make_storage(url:str,                 # SQLAlchemy URL: sqlite:///path/study
             time.sleep(0.5 + attempt)
 
 # %% ../nbs/05_bayes_search.ipynb #523dad65
-class Report:
-    "Trainer callback: report the monitored metric to Optuna after each epoch, and prune."
-    def __init__(self, trial:optuna.Trial): self.trial = trial
-    def after_epoch(self, trainer, row):
-        self.trial.report(row[trainer.cfg.monitor], row['epoch'])
-        if self.trial.should_prune(): raise optuna.TrialPruned(f"pruned after epoch {row['epoch']}")
+class Report(Callback):
+    "Report `metric` to an Optuna trial after each epoch; end the run as 'pruned' when the pruner says so."
+    def __init__(self, trial:optuna.Trial, # the trial the run is
+                 metric:str='val_f1'):     # the history column the study optimises
+        self.trial, self.metric = trial, metric
+    def after_epoch(self):
+        row = self.history[-1]
+        self.trial.report(row[self.metric], row['epoch'])
+        if self.trial.should_prune(): raise CancelFitException(f"pruned after epoch {row['epoch']}", status='pruned')
 
 def _objective(base:TrainConfig, out_dir, max_epochs:int):
     def objective(trial:optuna.Trial):
@@ -66,41 +70,36 @@ def _objective(base:TrainConfig, out_dir, max_epochs:int):
         # a retried trial (its worker died) reuses the dead trial's parameters and so its run folder
         cfg = trial_config(base, params, out_dir, max_epochs)
         trial.set_user_attr('run_dir', str(Path(cfg.out_dir)/cfg.name))
-        t0 = time.time()
-        try: r = run_trial(cfg, callbacks=[Report(trial)])
-        except optuna.TrialPruned:
-            h = Path(cfg.out_dir)/cfg.name/'history.csv'
-            hist = pd.read_csv(h) if h.exists() else pd.DataFrame()
-            best = hist.loc[hist[cfg.monitor].idxmax()] if len(hist) else {}
-            trial.set_user_attr('row', result_row('bayes', trial.number, params, dict(
-                status='pruned', epochs_run=len(hist), seconds=float(hist.epoch_time.sum()) if len(hist) else time.time() - t0,
-                best_val_f1=best.get('val_f1'), best_val_acc=best.get('val_acc'), best_val_loss=best.get('val_loss'),
-                best_epoch=int(best['epoch']) if len(hist) else None, run_dir=str(Path(cfg.out_dir)/cfg.name))))
-            raise
+        r = run_trial(cfg, cbs=[Report(trial, cfg.monitor)])
         trial.set_user_attr('row', result_row('bayes', trial.number, params, r))
+        if r['status'] == 'pruned': raise optuna.TrialPruned(f"pruned after epoch {r['epochs_run']}")
         if r['status'] not in SCORED: raise RuntimeError(f"trial {r['status']}: {r.get('error', '')}")
-        return r['best_val_f1']
+        return r['best_score']
     return objective
 
 # %% ../nbs/05_bayes_search.ipynb #d3f93f77
-PRUNERS = {'median': lambda: optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
-           'hyperband': lambda: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=MAX_EPOCHS, reduction_factor=3),
-           'none': lambda: optuna.pruners.NopPruner()}
+PRUNERS = {   # name: pruner for trials of at most `max_epochs` epochs
+    'median': lambda max_epochs: optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
+    'hyperband': lambda max_epochs: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_epochs, reduction_factor=3),
+    'none': lambda max_epochs: optuna.pruners.NopPruner()}
 
 def bayes_search(base:TrainConfig,         # config every trial starts from
                  out_dir:str|Path,         # search folder: runs/ (and study.db with the default storage)
                  n_trials:int=20,          # complete + pruned trials of the whole study (all workers together)
                  study_name:str='waste_cbam', # the study's name in the storage
                  storage:str|None=None,    # SQLAlchemy URL; default sqlite:///out_dir/study.db
-                 pruner:str='median',      # 'median', 'hyperband' or 'none'
+                 pruner:str|optuna.pruners.BasePruner='median', # 'median', 'hyperband', 'none', or an Optuna pruner
                  seed:int|None=0,          # TPE seed (None for workers that should not repeat each other)
                  max_epochs:int=MAX_EPOCHS, # cap on the epochs of one trial
                  heartbeat:int=10,         # seconds between heartbeats; a trial silent for 3 is retried
                 )->optuna.Study:
     "Run (or join, or continue) a TPE study over `SPACE` until it holds `n_trials` finished trials."
     storage = storage or f"sqlite:///{Path(out_dir).absolute()/'study.db'}"
+    max_epochs = min(base.epochs, max_epochs)   # what a trial trains at most: Hyperband's largest rung
+    if isinstance(pruner, str) and pruner not in PRUNERS: raise ValueError(f"pruner={pruner!r}: choose one of {sorted(PRUNERS)}.")
     study = optuna.create_study(study_name=study_name, storage=make_storage(storage, heartbeat), load_if_exists=True,
-                                direction='maximize', pruner=PRUNERS[pruner](),
+                                direction='minimize' if lower_is_better(base.monitor) else 'maximize',
+                                pruner=PRUNERS[pruner](max_epochs) if isinstance(pruner, str) else pruner,
                                 sampler=optuna.samplers.TPESampler(seed=seed, constant_liar=True, n_startup_trials=5))
     finished = (TrialState.COMPLETE, TrialState.PRUNED)
     left = n_trials - len(study.get_trials(deepcopy=False, states=finished))
@@ -118,7 +117,7 @@ def study_results(study:optuna.Study)->pd.DataFrame:
 # %% ../nbs/05_bayes_search.ipynb #368d6033
 def plot_study(study:optuna.Study):
     "Optuna's optimisation history, parameter importances, parallel coordinates, slice and contour plots."
-    import optuna.visualization.matplotlib as ov, matplotlib.pyplot as plt, warnings
+    import optuna.visualization.matplotlib as ov
     figs = []
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # the matplotlib backend of optuna.visualization is 'experimental'

@@ -4,19 +4,18 @@
 
 # %% ../nbs/10_cli.ipynb #0c91e790
 from __future__ import annotations
-import argparse, json, os, sys
+import argparse, json, dataclasses
 from pathlib import Path
 import pandas as pd
 import torch
 from sklearn.model_selection import ParameterGrid
 
 import waste_cbam
-from .data import CACHES, KAGGLE_DATASET, data_path, download_data, prepare, materialise
-from .cbam import ORDERS
-from .resnet import ATTENTIONS, DEPTHS
-from .models import MODELS
-from .trainer import TrainConfig, PRESETS, OPTIMIZERS, SCHEDULERS, preset, Trainer, TensorBoardCallback
-from .grid_search import MAX_EPOCHS, grid_values, grid_search
+from .data import KAGGLE_DATASET, data_path, download_data, prepare, materialise
+from .config import TrainConfig, PRESETS, preset, config_fields, field_choices, preset_values
+from .run import Run
+from .trainer import Trainer, TensorBoardCallback
+from .grid_search import SPACE, MAX_EPOCHS, grid_values, grid_search
 from .bayes_search import PRUNERS, bayes_search, study_results
 from .evaluation import evaluate, evaluate_folder, metrics_table, speed_table, save_explanations, export_model, predict
 from .baselines import BASELINES, select, run_variants, summarise, comparison_table, paired_comparison
@@ -24,21 +23,30 @@ from .ablation import ABLATION
 from .app import launch_demo
 
 # %% auto #0
-__all__ = ['FIELDS', 'TRAIN_FIELDS', 'TUNE_FIELDS', 'GRID_SIZE', 'STUDIES', 'STUDY_FIELDS', 'Parser', 'parser', 'run_command',
-           'add_data', 'resolve_data', 'add_config', 'config_from', 'device_of', 'prepare_parser', 'prepare_cli',
-           'train_parser', 'train_config', 'train_cli', 'tune_parser', 'tune_cli', 'study_parser', 'study_cli',
-           'add_run', 'evaluate_parser', 'evaluate_cli', 'predict_parser', 'predict_cli', 'demo_parser', 'demo_cli']
+__all__ = ['RUN_FIELDS', 'TYPES', 'OPEN_CHOICES', 'TRAIN_FIELDS', 'TUNE_FIELDS', 'GRID_SIZE', 'STUDIES', 'STUDY_FIELDS', 'Parser',
+           'HelpFormatter', 'parser', 'run_command', 'add_data', 'resolve_data', 'cli_text', 'json_object',
+           'field_type', 'plain_choices', 'choice_texts', 'field_help', 'add_field', 'add_config', 'config_from',
+           'device_of', 'prepare_parser', 'prepare_cli', 'train_parser', 'train_config', 'train_cli', 'tune_parser',
+           'tune_cli', 'study_parser', 'study_cli', 'add_run', 'evaluate_parser', 'evaluate_cli', 'predict_parser',
+           'predict_cli', 'demo_parser', 'demo_cli']
 
 # %% ../nbs/10_cli.ipynb #9edb9465
 class Parser(argparse.ArgumentParser):
     "An `ArgumentParser` whose usage errors are one line: the problem, and where the help is."
     def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+class HelpFormatter(argparse.HelpFormatter):
+    "Adds an option's default to its help once: unless the help says it already, or there is none (None, a switch's False)."
+    def _get_help_string(self, action):
+        h, d = action.help or '', action.default
+        if '(default' in h or d is None or d is False or d is argparse.SUPPRESS: return h
+        return h + ' (default %(default)s)'
+
 def parser(prog:str,        # the command's name
            description:str, # what it does, first line of --help
           )->Parser:
-    "A parser with `--version` and every default shown in `--help`."
-    p = Parser(prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    "A parser with `--version` and each default shown once in `--help`."
+    p = Parser(prog=prog, description=description, formatter_class=HelpFormatter)
     p.add_argument('--version', action='version', version=f'%(prog)s {waste_cbam.__version__}')
     return p
 
@@ -71,42 +79,91 @@ def resolve_data(args,          # parsed arguments with `data` and `download`
     return str(data_path(args.data or default))
 
 # %% ../nbs/10_cli.ipynb #b2d43766
-FIELDS = {   # TrainConfig field: (type, choices or None, help)
-    'epochs':          (int, None, 'maximum epochs'),
-    'lr':              (float, None, 'peak learning rate'),
-    'weight_decay':    (float, None, 'weight decay'),
-    'batch_size':      (int, None, 'images per batch'),
-    'img_size':        (int, None, 'model input side, px'),
-    'arch':            (str, sorted(MODELS), 'model architecture'),
-    'depth':           (int, sorted(DEPTHS), 'ResNet depth'),
-    'attention':       (str, list(ATTENTIONS), 'attention module in each residual block'),
-    'reduction_ratio': (int, None, 'channel-attention MLP reduction'),
-    'kernel_size':     (int, None, 'spatial-attention convolution size (odd)'),
-    'order':           (str, list(ORDERS), 'order of the CBAM gates'),
-    'optimizer':       (str, list(OPTIMIZERS), 'optimiser'),
-    'scheduler':       (str, list(SCHEDULERS), 'learning-rate schedule'),
-    'label_smoothing': (float, None, 'cross-entropy label smoothing'),
-    'patience':        (int, None, 'early-stopping patience, epochs'),
-    'seed':            (int, None, 'seed of initialisation, shuffling and augmentation'),
-    'limit':           (int, None, 'at most this many images per split (quick runs)'),
-    'val_frac':        (float, None, "validation fraction of a data folder's pool"),
-    'test_frac':       (float, None, "test fraction of a data folder's pool"),
-    'split_seed':      (int, None, "seed of a data folder's split"),
-    'cache':           (str, [c for c in CACHES if c], 'decoded-image cache: a memory-mapped file, RAM, or the training device'),
-    'compile':         (str, None, "torch.compile mode (default, reduce-overhead, max-autotune) or backend:NAME; 'none': eager"),
-}
+RUN_FIELDS = ('out_dir', 'name', 'device')   # where a run goes and runs on: the command's, never a preset's or a config file's
 
+def cli_text(v)->str: # a config value
+    "How a value is written on a command line: None as none, a tuple comma-separated, a dict as JSON, a switch on/off."
+    if v is None: return 'none'
+    if isinstance(v, bool): return 'on' if v else 'off'
+    if isinstance(v, tuple): return ','.join(map(str, v))
+    if isinstance(v, dict): return json.dumps(v)
+    if isinstance(v, float): return f'{v:g}'
+    return str(v)
+
+def json_object(s:str)->dict: # an option's text
+    "A JSON object from the command line; anything else is argparse's one-line error."
+    try: d = json.loads(s)
+    except json.JSONDecodeError as e: d = e
+    if not isinstance(d, dict):
+        raise argparse.ArgumentTypeError(f"""{s!r} is not a JSON object{f' ({d.msg})' if isinstance(d, Exception) else ''}: """
+                                         """give one such as '{"jitter": 0}'""")
+    return d
+
+TYPES = {'str': str, 'int': int, 'float': float, 'tuple': lambda s: tuple(s.split(',')), 'dict': json_object}
+OPEN_CHOICES = {'compile': 'backend:'}   # a field that also accepts any value with this prefix (`TrainConfig.check`)
+
+# %% ../nbs/10_cli.ipynb #c1a7e0f2
+def field_type(f:dataclasses.Field): # a `TrainConfig` field
+    "The argparse `type` of a field: its annotation's parser; none is None where the field may be None; choices that argparse cannot check are checked here."
+    t = f.type.replace(' ', '')
+    optional = t.endswith('|None')
+    base = TYPES[t.removesuffix('|None')]
+    ok, prefix = field_choices(f), OPEN_CHOICES.get(f.name)
+    def parse(s):
+        v = None if optional and s.lower() == 'none' else base(s)
+        if ok is not None and not plain_choices(f) and v not in ok and not (prefix and isinstance(v, str) and v.startswith(prefix)):
+            raise argparse.ArgumentTypeError(f"invalid choice: {s!r} (choose from {', '.join(choice_texts(f))})")
+        return v
+    parse.__name__ = t.replace('|None', ' (or none)')   # argparse's "invalid int (or none) value: 'x'"
+    return parse
+
+def plain_choices(f:dataclasses.Field)->bool: # a `TrainConfig` field
+    "Whether argparse checks the field's choices itself: a list of strings and numbers (and None), nothing open."
+    ok = field_choices(f)
+    return ok is not None and f.name not in OPEN_CHOICES and all(c is None or isinstance(c, (str, int)) for c in ok)
+
+def choice_texts(f:dataclasses.Field)->list: # a `TrainConfig` field with choices
+    "The field's choices as they are typed."
+    return [cli_text(c) for c in field_choices(f)] + ([OPEN_CHOICES[f.name] + 'NAME'] if f.name in OPEN_CHOICES else [])
+
+def field_help(name:str,          # a `TrainConfig` field
+               presets:bool=True, # also the presets' values that differ from the default
+              )->str:
+    "The field's help line with its default, once, and the presets that differ from it."
+    h = f"{config_fields()[name].metadata['help']} (default {cli_text(getattr(TrainConfig(), name))}"
+    pv = preset_values(name) if presets else {}
+    if pv: h += '; presets: ' + ', '.join(f'{p} {cli_text(v)}' for p, v in pv.items())
+    return (h + ')').replace('%', '%%')
+
+def add_field(p,                            # a parser or argument group
+              name:str,                     # a `TrainConfig` field
+              default=argparse.SUPPRESS,    # value when not given; SUPPRESS: absent, the preset's stands
+              presets:bool=True,            # show the presets' values in the help
+             ):
+    "`--NAME` for the field `name`, its type, choices and help from the field."
+    f = config_fields()[name]
+    kw = dict(default=default, help=field_help(name, presets))
+    if f.type == 'bool': return p.add_argument(f'--{name}', action=argparse.BooleanOptionalAction, **kw)
+    if field_choices(f) is not None:
+        kw['metavar'] = '{' + ('|' if f.type == 'tuple' else ',').join(choice_texts(f)) + '}'
+        if plain_choices(f): kw['choices'] = list(field_choices(f))
+    elif f.type.endswith('None'): kw['metavar'] = f'{name.upper()}|none'
+    return p.add_argument(f'--{name}', type=field_type(f), **kw)
+
+# %% ../nbs/10_cli.ipynb #c1a7e0f5
 def add_config(p:Parser,          # the parser to add the options to
-               fields:list,       # names of `FIELDS` the command may override
+               fields:list,       # the `TrainConfig` fields the command may set
                config_file:bool=False, # also `--config FILE` (instead of a preset)
               ):
-    "`--preset` (and `--config`), and one option per config field, its choices checked by argparse."
-    g = p.add_mutually_exclusive_group() if config_file else p
-    g.add_argument('--preset', default='cpu', choices=sorted(PRESETS), help='preset to start from')
-    if config_file: g.add_argument('--config', help="a run's config.json to start from instead of a preset")
-    for f in fields:
-        typ, choices, help = FIELDS[f]
-        p.add_argument(f'--{f}', type=typ, choices=choices, default=None, help=help + " (default: the preset's)")
+    "`--preset` (and `--config`), and `--NAME` for each field of `fields`, made from the field, in one group of the help."
+    g = p.add_argument_group('config (TrainConfig, chapter 02b)', "each option sets the field of its name; its default is "
+                             "TrainConfig's, followed by the presets that differ from it; --preset cpu is the start unless told")
+    x = g.add_mutually_exclusive_group() if config_file else g
+    x.add_argument('--preset', default='cpu', choices=sorted(PRESETS), help='the preset the config starts from (default cpu)')
+    if config_file: x.add_argument('--config', metavar='FILE', help="a run's config.json to start from instead of a preset")
+    for n in fields:
+        run = n in RUN_FIELDS
+        add_field(g, n, getattr(TrainConfig(), n) if run else argparse.SUPPRESS, presets=not run)
 
 def config_from(args,         # parsed arguments of `add_config`
                 fields:list,  # the fields `add_config` added
@@ -114,8 +171,7 @@ def config_from(args,         # parsed arguments of `add_config`
                )->TrainConfig:
     "The preset (or config file) with the options given and `kw` applied, checked."
     cfg = TrainConfig.from_json(Path(args.config).read_text()) if getattr(args, 'config', None) else preset(args.preset)
-    given = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}
-    if given.get('compile') == 'none': given['compile'] = None   # a preset's compilation turned off
+    given = {n: getattr(args, n) for n in fields if hasattr(args, n)}
     return cfg.replace(**given, **kw).check()
 
 def device_of(args)->str: # parsed arguments with `device`
@@ -127,9 +183,7 @@ def prepare_parser()->Parser:
     p = parser('waste_cbam_prepare', 'Audit and split a waste-photo folder: writes index.csv, audit.csv and audit_summary.csv.')
     add_data(p)
     p.add_argument('--out_dir', default='runs/data', help='folder for index.csv and the audit report')
-    p.add_argument('--val_frac', type=float, default=0.15, help='validation fraction of the pool')
-    p.add_argument('--test_frac', type=float, default=0.15, help='test fraction of the pool (0 when the data has its own test split)')
-    p.add_argument('--split_seed', type=int, default=42, help='seed of the split')
+    for n in ('val_frac', 'test_frac', 'split_seed'): add_field(p, n, getattr(TrainConfig(), n), presets=False)
     p.add_argument('--min_size', type=int, default=32, help='smallest usable shorter side, px')
     p.add_argument('--materialise_to', help='also lay the split out as {split}/{class}/ folders here')
     p.add_argument('--copy', action='store_true', help='with --materialise_to: copy the files instead of linking them')
@@ -145,19 +199,12 @@ def prepare_cli(argv:list|None=None): # arguments (default: the process's)
     run_command(prepare_parser(), run, argv)
 
 # %% ../nbs/10_cli.ipynb #d9e41b73
-TRAIN_FIELDS = ['epochs', 'lr', 'weight_decay', 'batch_size', 'img_size', 'arch', 'depth', 'attention', 'reduction_ratio',
-                'kernel_size', 'order', 'optimizer', 'scheduler', 'label_smoothing', 'patience', 'seed', 'limit',
-                'val_frac', 'test_frac', 'split_seed', 'cache', 'compile']
+TRAIN_FIELDS = [n for n in config_fields() if n != 'data']   # every field; the data is the positional DATA
 
 def train_parser()->Parser:
     p = parser('waste_cbam_train', 'Train a model on a waste-photo folder; writes a run folder with history, checkpoints and figures.')
     add_data(p); add_config(p, TRAIN_FIELDS, config_file=True)
-    p.add_argument('--class_weights', action=argparse.BooleanOptionalAction, default=None,
-                   help="weight the loss by inverse class frequency (default: the preset's)")
-    p.add_argument('--out_dir', default='runs', help='parent folder of the run folder')
-    p.add_argument('--name', help='run folder name (default: made from the config)')
     p.add_argument('--resume', action='store_true', help='continue the run in OUT_DIR/NAME from its last.pt')
-    p.add_argument('--device', help='cpu, cuda, cuda:1, ... (default: cuda when available)')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     p.add_argument('--tensorboard', nargs='?', const='', metavar='LOG_DIR',
                    help='log scalars and attention pictures for TensorBoard into LOG_DIR (default: RUN/tensorboard; '
@@ -166,8 +213,7 @@ def train_parser()->Parser:
 
 def train_config(a)->TrainConfig: # parsed arguments of `train_parser`
     "The run's config from the arguments (the data not yet resolved)."
-    kw = {} if a.class_weights is None else dict(class_weights=a.class_weights)
-    return config_from(a, TRAIN_FIELDS, out_dir=a.out_dir, name=a.name, device=a.device, **kw)
+    return config_from(a, TRAIN_FIELDS)
 
 def train_cli(argv:list|None=None): # arguments (default: the process's)
     "Train a model on a waste-photo folder; writes a run folder with history, checkpoints and figures."
@@ -175,7 +221,7 @@ def train_cli(argv:list|None=None): # arguments (default: the process's)
         cfg = train_config(a)
         cfg = cfg.replace(data=resolve_data(a, cfg.data))
         cbs = [] if a.tensorboard is None else [TensorBoardCallback(a.tensorboard or None)]   # fails before training without the extra
-        t = Trainer(cfg, callbacks=cbs, progress=not a.quiet)   # under torchrun: one of several processes (chapter 03)
+        t = Trainer(cfg, cbs=cbs, progress=not a.quiet)   # under torchrun: one of several processes (chapter 03)
         if t.main: print(f"training {t.run_dir} on {t.device} x {t.world} ({len(t.data.train.dataset)} train, {len(t.data.val.dataset)} val images)")
         t.fit(resume=a.resume)
         if t.main: print(json.dumps(t.result(), indent=2))
@@ -183,7 +229,7 @@ def train_cli(argv:list|None=None): # arguments (default: the process's)
     run_command(train_parser(), run, argv)
 
 # %% ../nbs/10_cli.ipynb #3aad1e4f
-TUNE_FIELDS = ['epochs', 'img_size', 'limit', 'val_frac', 'test_frac', 'split_seed']
+TUNE_FIELDS = [n for n in config_fields() if n not in {'data', 'out_dir', 'name', *SPACE}]   # the search sets SPACE's, each trial its folder
 GRID_SIZE = len(ParameterGrid(grid_values()))
 
 def tune_parser()->Parser:
@@ -224,7 +270,8 @@ def tune_cli(argv:list|None=None): # arguments (default: the process's)
 
 # %% ../nbs/10_cli.ipynb #8b215566
 STUDIES = {'baselines': (BASELINES, 'resnet'), 'ablation': (ABLATION, 'none')}   # variants, reference
-STUDY_FIELDS = ['epochs', 'img_size', 'limit', 'val_frac', 'test_frac', 'split_seed']
+STUDY_FIELDS = [n for n in config_fields() if n not in {'data', 'out_dir', 'name', 'seed',   # the study's folder, --seeds
+                                                       *(k for vs, _ in STUDIES.values() for v in vs.values() for k in v)}]   # the variants set these
 
 def study_parser()->Parser:
     p = parser('waste_cbam_study', 'Train and evaluate the baselines or the ablation variants, several seeds each, then print the summary.')
@@ -290,7 +337,7 @@ def evaluate_cli(argv:list|None=None): # arguments (default: the process's)
             print(metrics_table(ev.metrics).round(4).to_string()); print(); print(ev.metrics['report'])
             if a.explain: print('wrote', ', '.join(map(str, save_explanations(a.run_dir, ev, which=a.checkpoint))))
         if a.speed:
-            t = speed_table(a.run_dir, which=a.checkpoint); t.to_csv(Path(a.run_dir)/'speed.csv', index=False)
+            t = speed_table(a.run_dir, which=a.checkpoint); Run(a.run_dir).write_speed(t)
             print(t.drop(columns=['device_name', 'memory']).round(2).to_string(index=False))
         if a.export: print(f"exported to {export_model(a.run_dir, which=a.checkpoint)['out']}")
     run_command(evaluate_parser(), run, argv)
@@ -328,6 +375,6 @@ def demo_parser()->Parser:
 def demo_cli(argv:list|None=None): # arguments (default: the process's)
     "A web page on a trained run: upload photos, see the class probabilities, CBAM attention and Grad-CAM."
     def run(a):
-        if not (Path(a.run_dir)/f'{a.checkpoint}.pt').exists(): raise FileNotFoundError(f"No {a.checkpoint}.pt in {a.run_dir}: give a run folder of waste_cbam_train.")
+        if not Run(a.run_dir).checkpoint(a.checkpoint).exists(): raise FileNotFoundError(f"No {a.checkpoint}.pt in {a.run_dir}: give a run folder of waste_cbam_train.")
         launch_demo(a.run_dir, a.checkpoint, a.host, a.port, a.examples, device_of(a))
     run_command(demo_parser(), run, argv)

@@ -177,9 +177,6 @@ class WasteLoader:
         self.sampler.set_epoch(seed); return self
     def shard(self, rank:int, world:int): # yield only the batches of process `rank` of `world`
         self.sampler.shard(rank, world); return self
-    @property
-    def generator(self)->torch.Generator: # the sampler's generator; prefer `set_epoch`
-        return self.sampler.generator
     def __iter__(self):
         for xb, yb in self.dl: yield self.tfm(xb.to(self.device, non_blocking=True)), yb.to(self.device, non_blocking=True)
 

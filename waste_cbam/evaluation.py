@@ -16,12 +16,13 @@ import torch.nn.functional as F
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, precision_recall_fscore_support,
                              confusion_matrix, roc_auc_score, roc_curve, classification_report, log_loss)
 
-from .data import SPLITS, find_dataset, audit_images, get_dataloaders, load_index, decode_image, stored_size, BatchAugment, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, WasteData
+from .data import SPLITS, find_dataset, audit_images, get_dataloaders, decode_image, stored_size, BatchAugment, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, WasteData
 from .cbam import capture_attention, mean_map, spatial_map
 from .heatmaps import minmax, overlay
 from .resnet import count_params, count_flops
 from .models import cam_layer, display_name
-from .trainer import TrainConfig, load_model, cpu_bf16_native
+from .run import Run
+from .trainer import cpu_bf16_native
 
 # %% auto #0
 __all__ = ['SUMMARY_KEYS', 'predictions', 'metrics', 'metrics_table', 'per_class_table', 'plot_confusion', 'plot_roc',
@@ -176,26 +177,21 @@ class Evaluation:
         return (f"Evaluation({self.split}, n={m['n']}, accuracy={m['accuracy']:.4f}, f1_macro={m['f1_macro']:.4f}, "
                 f"roc_auc={m['roc_auc'] if m['roc_auc'] is None else round(m['roc_auc'], 4)})")
 
-def _suffix(split): return '' if split == 'test' else f'_{split}'
-
 def save_evaluation(ev:Evaluation,    # what `evaluate` returned
-                    out:str|Path,     # folder to write into (a run folder)
+                    out:str|Path,     # folder to write into: a run folder, or an outside folder's `Run.eval_dir`
                     figures:bool=True, # also the confusion-matrix and ROC pictures
-                    suffix:str|None=None, # file-name suffix; None = `_<split>`, none for the test split
+                    split:str|None=None, # the split the files are named after (`Run`'s names); None = `ev.split`
                     title:str|None=None,  # figure title; None = "<folder name>, <split> split"
                    )->Path:
-    "Write `metrics[_split].json`, `predictions[_split].csv` and the figures into `out`."
-    import matplotlib.pyplot as plt
-    out, s = Path(out), _suffix(ev.split) if suffix is None else suffix
-    (out/'figures').mkdir(parents=True, exist_ok=True)
-    (out/f'metrics{s}.json').write_text(json.dumps(ev.metrics | dict(split=ev.split, checkpoint=ev.which), indent=2))
-    ev.predictions_df().to_csv(out/f'predictions{s}.csv', index=False)
+    "Write the metrics, the predictions and the figures of `ev` into `out`, through `Run`."
+    rec, split = Run(out), split or ev.split
+    rec.write_metrics(ev.metrics | dict(split=ev.split, checkpoint=ev.which), split)
+    rec.write_predictions(ev.predictions_df(), split)
     if figures:
-        name = title or f"{out.name}, {ev.split} split"
-        for fig, f in ((plot_confusion(ev.metrics, name), f'confusion_matrix{s}.png'),
-                       (plot_roc(ev.y_true, ev.probs, ev.classes, f'ROC, {name}'), f'roc{s}.png')):
-            fig.savefig(out/'figures'/f, dpi=100, bbox_inches='tight'); plt.close(fig)
-    return out
+        name = title or f"{rec.name}, {ev.split} split"
+        rec.save_figure(plot_confusion(ev.metrics, name), 'confusion_matrix', dpi=100, split=split)
+        rec.save_figure(plot_roc(ev.y_true, ev.probs, ev.classes, f'ROC, {name}'), 'roc', dpi=100, split=split)
+    return rec.path
 
 def evaluate(source:str|Path|nn.Module,  # a run folder, or a model (then `data` is required)
              split:str='test',           # the split to evaluate
@@ -214,16 +210,16 @@ def evaluate(source:str|Path|nn.Module,  # a run folder, or a model (then `data`
         if data is None: raise ValueError("evaluate(model) needs `data` (a WasteData with the split); or pass a run folder.")
         model, classes, img_size = source, list(data.classes), data.size
     else:
-        run = Path(source)
-        model, classes = load_model(run, which, device=device)
-        cfg = TrainConfig.from_json((run/'config.json').read_text())
+        run = Run(source)
+        model, classes = run.load_model(which, device)
+        cfg = run.config()
         img_size = cfg.img_size
         if data is None:
-            data = get_dataloaders(load_index(run/'index.csv'), size=cfg.img_size, batch_size=batch_size,
+            data = get_dataloaders(run.index(), size=cfg.img_size, batch_size=batch_size,
                                    cache=cfg.cache, splits=(split,), limit=limit or cfg.limit, verbose=False)
         if list(data.classes) != list(classes):
-            raise ValueError(f"{run} was trained on classes {classes}, the data has {list(data.classes)}")
-        out = run if out is None else out
+            raise ValueError(f"{run.path} was trained on classes {classes}, the data has {list(data.classes)}")
+        out = run.path if out is None else out
     if split not in data.loaders: raise ValueError(f"No {split!r} split in the data (splits: {sorted(data.loaders)}).")
     dl = data.loaders[split].to(device)
     y, p = predictions(model, dl, device=device, amp=amp)
@@ -238,24 +234,22 @@ def stored_metrics(run_dir:str|Path,         # a run folder
                    data:WasteData|None=None, # loaders to evaluate with if the stored metrics are missing or stale
                   )->dict:
     "The metrics of a run's best checkpoint on `split`: the stored ones while still valid, else computed (and stored)."
-    run = Path(run_dir); best, f = run/'best.pt', run/f'metrics{_suffix(split)}.json'
-    if not best.exists(): raise FileNotFoundError(f"No best.pt in {run}: give the folder of a trained run.")
+    run = Run(run_dir); best, f = run.checkpoint('best'), run.metrics_file(split)
+    if not best.exists(): raise FileNotFoundError(f"No {best.name} in {run.path}: give the folder of a trained run.")
     if f.exists() and f.stat().st_mtime >= best.stat().st_mtime:
-        m = json.loads(f.read_text())
+        m = run.metrics(split)
         # files written before the checkpoint was recorded came from evaluate's default, the best checkpoint
         if m.get('split', split) == split and m.get('checkpoint', 'best') == 'best': return m
-    evaluate(run, split, data=data, figures=False)
-    return json.loads(f.read_text())
+    evaluate(run.path, split, data=data, figures=False)
+    return run.metrics(split)
 
 # %% ../nbs/06_evaluation.ipynb #971597a3
 def run_files(run_dir:str|Path, # a run folder
              )->pd.DataFrame:
     "The run's index (path, label, split, sha1) and `used`: whether its loaders read the file (a `limit` leaves the rest unread)."
-    run = Path(run_dir); f = run/'index.csv'
-    if not f.exists(): raise FileNotFoundError(f"No index.csv in {run}: give the folder of a run of waste_cbam_train.")
-    # read as it is rather than with `load_index`: comparing hashes needs none of the run's photos to be on disk
-    ix = pd.read_csv(f, dtype=str, keep_default_na=False)
-    limit = TrainConfig.from_json((run/'config.json').read_text()).limit
+    run = Run(run_dir)
+    ix = run.index(check=False)   # as it is: comparing hashes needs none of the run's photos to be on disk
+    limit = run.config().limit
     if not limit: return ix.assign(used=True)
     # which files the loaders take under `limit`, asked of the loaders themselves so the rule cannot drift from training's
     dls = get_dataloaders(ix, size=32, cache=None, splits=SPLITS, limit=limit, num_workers=0, verbose=False)
@@ -310,39 +304,38 @@ def evaluate_folder(run_dir:str|Path,      # a run folder (chapter 03)
                     workers:int|None=None, # audit processes (all cores by default)
                    )->FolderEvaluation:
     "Audit a labelled folder, find its copies of the run's photos, and evaluate the run on it with and without them."
-    run, folder = Path(run_dir), Path(folder)
-    name = name or folder.resolve().name
-    if Path(name).name != name or name in ('.', '..'):
-        raise ValueError(f"name {name!r} must be a plain folder name: the results go to {run/'eval'}/<name>.")
+    run, folder = Run(run_dir), Path(folder)
+    out = run.eval_dir(name or folder.resolve().name)   # refuses a name that is not a plain folder name
+    name = out.name
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    model, classes = load_model(run, which, device=device)   # first, so a wrong run folder fails before the audit
+    model, classes = run.load_model(which, device)   # first, so a wrong run folder fails before the audit
     src = find_dataset(folder)
     to_run = {c: next((k for k in classes if k.lower() == c.strip().lower()), None) for c in src.classes}
     if None in to_run.values() or set(to_run.values()) != set(classes):
-        raise ValueError(f"The classes of {folder}, {src.classes}, do not map onto the classes of {run}, {list(classes)}: "
+        raise ValueError(f"The classes of {folder}, {src.classes}, do not map onto the classes of {run.path}, {list(classes)}: "
                          "name the folder's class folders like the run's classes (case does not matter).")
     audit = audit_images(src, workers=workers).assign(label=lambda a: a.label.map(to_run))
     ok = audit[audit.error == '']
     if not len(ok): raise ValueError(f"No photo of {folder} can be read ({len(audit)} files): see the audit with audit_images(find_dataset(folder)).")
     index = pd.DataFrame(dict(path=ok.path, label=ok.label, split='outside', sha1=ok.sha1))
-    data = get_dataloaders(index, size=TrainConfig.from_json((run/'config.json').read_text()).img_size,
-                           batch_size=batch_size, cache=None, splits=('outside',), verbose=False)
-    out = run/'eval'/name
+    data = get_dataloaders(index, size=run.config().img_size, batch_size=batch_size, cache=None, splits=('outside',), verbose=False)
     full = replace(evaluate(model, 'outside', data=data, device=device), run_dir=out, which=which)
-    leak = leakage_table(audit, run)
+    leak = leakage_table(audit, run.path)
     keep = np.flatnonzero(~np.isin(full.paths, leak.file[leak.leaked]))
     clean = replace(full, metrics=metrics(full.y_true[keep], full.probs[keep], classes), y_true=full.y_true[keep],
                     probs=full.probs[keep], paths=[full.paths[i] for i in keep], split='outside_clean') if len(keep) else None
     n_leaked = full.metrics['n'] - len(keep)
     shutil.rmtree(out, ignore_errors=True)   # a re-run replaces the earlier evaluation of this name: no stale file survives
-    save_evaluation(full, out, figures, suffix='', title=f"{run.name} on {name}: all {full.metrics['n']} photos")
+    # a record of a run's evaluation files: all the photos are its test split, those not leaked its `clean` split
+    save_evaluation(full, out, figures, 'test', title=f"{run.name} on {name}: all {full.metrics['n']} photos")
     if clean is not None:
-        save_evaluation(clean, out, figures, suffix='_clean', title=f"{run.name} on {name}: without the {n_leaked} leaked photos")
+        save_evaluation(clean, out, figures, 'clean', title=f"{run.name} on {name}: without the {n_leaked} leaked photos")
+    # and the outside evaluation's own files, which only `evaluate_folder` writes
     leak.to_csv(out/'leakage.csv', index=False)
     problems = audit[audit.problems != ''][['path', 'label', 'split', 'problems', 'error', 'duplicate_of']].reset_index(drop=True)
     problems.to_csv(out/'problems.csv', index=False)
     (out/'folder.json').write_text(json.dumps(dict(
-        run=str(run.resolve()), checkpoint=which, folder=str(folder.resolve()), layout=src.layout, classes=to_run,
+        run=str(run.path.resolve()), checkpoint=which, folder=str(folder.resolve()), layout=src.layout, classes=to_run,
         files=len(audit), evaluated=full.metrics['n'], unreadable=int((audit.error != '').sum()), leaked=n_leaked,
         copies_of_test=int((leak.run_split == 'test').sum()), copies_unused=int((~leak.used).sum())), indent=2))
     return FolderEvaluation(full, clean, leak, problems, folder, src.layout, out)
@@ -442,9 +435,9 @@ def speed_table(source:str|Path|nn.Module, # a run folder or a model
     ckpt = None
     if isinstance(source, nn.Module): model = source
     else:
-        run = Path(source); model, _ = load_model(run, which)
-        img_size = img_size or TrainConfig.from_json((run/'config.json').read_text()).img_size
-        ckpt = (run/f'{which}.pt').stat().st_size / 2**20
+        run = Run(source); model, _ = run.load_model(which)
+        img_size = img_size or run.config().img_size
+        ckpt = run.checkpoint(which).stat().st_size / 2**20
     if img_size is None: raise ValueError("Give img_size with a model (a run folder knows its own).")
     size = dict(params_m=count_params(model) / 1e6, gflops=count_flops(copy.deepcopy(model).cpu(), img_size),
                 weights_mib=_weights_mib(model), checkpoint_mib=ckpt)
@@ -578,21 +571,16 @@ def save_explanations(run_dir:str|Path,      # the run folder evaluated
                       device:str='cpu',      # where to run the model
                      )->list:
     "Write the explanations figure, and the most confident mistakes when there are any, into `run_dir/figures`; the files written."
-    import matplotlib.pyplot as plt
-    run, which = Path(run_dir), which or ev.which or 'best'
+    run, which = Run(run_dir), which or ev.which or 'best'
     if ev.which not in (None, which):
         raise ValueError(f"The evaluation is of the {ev.which!r} checkpoint, not {which!r}: pass which={ev.which!r} or evaluate {which!r}.")
-    model, classes = load_model(run, which, device=device)
+    model, classes = run.load_model(which, device)
     if list(classes) != list(ev.classes):
-        raise ValueError(f"{run} was trained on classes {classes}, the evaluation has {ev.classes}: pass this run's evaluation.")
-    title = display_name(json.loads((run/'config.json').read_text()))
+        raise ValueError(f"{run.path} was trained on classes {classes}, the evaluation has {ev.classes}: pass this run's evaluation.")
+    title = display_name(run.config())
     figs = {'explanations': lambda: plot_explanations(model, ev, n=n, seed=seed, layer=layer, name=title)}
     if (ev.y_true != ev.y_pred).any(): figs['mistakes'] = lambda: plot_mistakes(ev, k)
-    (run/'figures').mkdir(parents=True, exist_ok=True); out = []
-    for name, make in figs.items():
-        fig = make(); f = run/'figures'/f'{name}{_suffix(ev.split)}.png'
-        fig.savefig(f, bbox_inches='tight'); plt.close(fig); out.append(f)
-    return out
+    return [run.save_figure(make(), name, dpi=100, split=ev.split) for name, make in figs.items()]
 
 # %% ../nbs/06_evaluation.ipynb #31e2b586
 def image_files(paths)->list: # files and folders; a single path or a list
@@ -609,8 +597,8 @@ def _model_from(model, which, img_size, classes, device):
     if isinstance(model, nn.Module):
         if img_size is None or classes is None: raise ValueError("With a model, give img_size and classes (a run folder knows both).")
         return model.to(device).eval(), list(classes), img_size
-    m, cls = load_model(model, which, device=device)
-    return m, cls, img_size or TrainConfig.from_json((Path(model)/'config.json').read_text()).img_size
+    run = Run(model); m, cls = run.load_model(which, device)
+    return m, cls, img_size or run.config().img_size
 
 def predict(paths,                        # image files and/or folders
             model:str|Path|nn.Module,     # a run folder, or a model (then give img_size and classes)
@@ -652,7 +640,7 @@ def export_model(source:str|Path|nn.Module, # a run folder or a model
     model = copy.deepcopy(model).float().eval()
     if out is None:
         if isinstance(source, nn.Module): raise ValueError("Give `out`, the folder to write into.")
-        out = Path(source)/'export'
+        out = Run(source).export_dir
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     x = torch.randn(4, 3, size, size) if x is None else x.float().cpu()
     with torch.no_grad(): ref = model(x)

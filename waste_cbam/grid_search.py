@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import ParameterGrid
 
-from .trainer import TrainConfig, preset, run_trial, hashed_run, SCORED
+from .config import TrainConfig, hashed_run
+from .run import Run, SCORED
+from .trainer import run_trial
 
 # %% auto #0
 __all__ = ['SPACE', 'MAX_EPOCHS', 'RESULT_COLUMNS', 'grid_values', 'params_key', 'trial_config', 'space_key', 'result_row',
@@ -138,7 +140,7 @@ def plot_best_curves(results:pd.DataFrame, k:int=3, metric:str='val_f1'):
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for r in results[results.status.isin(SCORED)].nlargest(k, 'best_val_f1').itertuples():
-        h = pd.read_csv(Path(r.run_dir)/'history.csv')
+        h = Run(r.run_dir).history()
         ax.plot(h.epoch, h[metric], 'o-', ms=3, label=f"{r.method} #{r.trial}: lr {r.lr:.1e}, wd {r.weight_decay:.0e}, r{r.reduction_ratio}, k{r.kernel_size}, b{r.batch_size}")
     ax.set(title=f'Best {k} trials', xlabel='epoch', ylabel=metric.replace('_', ' ')); ax.grid(alpha=0.3); ax.legend(fontsize=7)
     return fig

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02c_run.ipynb #863ab860
 from __future__ import annotations
-import os, json, re
+import os, json
 from pathlib import Path
 import pandas as pd
 import torch
@@ -14,9 +14,10 @@ from .models import build_model
 from .config import TrainConfig
 
 # %% auto #0
-__all__ = ['STATUSES', 'FINAL', 'SCORED', 'Run', 'exists', 'require', 'config', 'history', 'result', 'status', 'index', 'metrics',
-           'load_state', 'load_model', 'create', 'write_config', 'write_index', 'write_history', 'write_result',
-           'save_state', 'save_figure', 'write_metrics']
+__all__ = ['STATUSES', 'FINAL', 'SCORED', 'FILES', 'Run', 'exists', 'require', 'config', 'history', 'result', 'status', 'index',
+           'metrics', 'predictions', 'load_state', 'load_model', 'create', 'write_config', 'write_index',
+           'write_history', 'write_result', 'save_state', 'save_figure', 'write_metrics', 'write_predictions',
+           'write_speed']
 
 # %% ../nbs/02c_run.ipynb #cc0dee80
 # the one vocabulary of a run's status, shared by the trainer, the searches and the studies
@@ -34,7 +35,7 @@ FINAL = ('completed', 'early_stopped', 'diverged')             # resuming trains
 SCORED = ('completed', 'early_stopped', 'stopped', 'pruned')  # their best validation score is a result to compare
 
 # %% ../nbs/02c_run.ipynb #a416f872
-def _suffix(split:str)->str: return '' if split == 'test' else f'_{split}'
+def _suffix(split:str|None)->str: return '' if split in (None, 'test') else f'_{split}'
 
 class Run:
     "A run folder: the paths of its files, and their one reader and writer."
@@ -50,30 +51,24 @@ class Run:
     @property
     def name(self)->str: return self.path.name
 
-    # the files
-    @property
-    def config_file(self)->Path: return self.path/'config.json'
-    @property
-    def index_file(self)->Path: return self.path/'index.csv'
-    @property
-    def history_file(self)->Path: return self.path/'history.csv'
-    @property
-    def result_file(self)->Path: return self.path/'result.json'
-    @property
-    def figures(self)->Path: return self.path/'figures'
-    @property
-    def tensorboard_dir(self)->Path: return self.path/'tensorboard'
     def checkpoint(self, which:str='best')->Path: # 'best' or 'last'
         if which not in ('best', 'last'): raise ValueError(f"which={which!r}: a run keeps 'best' and 'last' checkpoints.")
         return self.path/f'{which}.pt'
-    def figure(self, name:str)->Path: return self.figures/f'{name}.png' # a figure's file name, without .png
+    def figure(self, name:str, split:str|None=None)->Path: # a figure's file name without .png; the split it shows, if any
+        return self.figures/f'{name}{_suffix(split)}.png'
     def metrics_file(self, split:str='test')->Path: return self.path/f'metrics{_suffix(split)}.json'
     def predictions_file(self, split:str='test')->Path: return self.path/f'predictions{_suffix(split)}.csv'
     def eval_dir(self, name:str)->Path: # a plain folder name
         "The folder of an outside folder's evaluation."
-        if not name or not re.fullmatch(r'[\w.\-]+', name) or name in ('.', '..'):
+        if not name or Path(name).name != name or '\\' in name or name in ('.', '..'):
             raise ValueError(f"name {name!r} must be a plain folder name: the results go to {self.path/'eval'}/<name>.")
         return self.path/'eval'/name
+
+# the fixed files and folders of a run folder: attribute -> name
+FILES = dict(config_file='config.json', index_file='index.csv', history_file='history.csv', result_file='result.json',
+             figures='figures', tensorboard_dir='tensorboard', export_dir='export', speed_file='speed.csv')
+for _attr, _name in FILES.items():
+    setattr(Run, _attr, property(lambda self, _name=_name: self.path/_name, doc=f"The run folder's `{_name}`."))
 
 # %% ../nbs/02c_run.ipynb #ae06822d
 def exists(self:Run)->bool: return self.config_file.exists()
@@ -105,7 +100,11 @@ def status(self:Run)->str|None:
     return r and r.get('status')
 Run.status = property(status)
 
-def index(self:Run)->pd.DataFrame: return load_index(self.index_file)
+def index(self:Run, check:bool=True)->pd.DataFrame: # check that its photos still exist
+    "The split the run trained on (path, label, split, sha1); `check=False` reads it as it is, photos on disk or not."
+    if check: return load_index(self.index_file)
+    if not self.index_file.exists(): raise FileNotFoundError(f"No index.csv in {self.path}: give the folder of a run of waste_cbam_train.")
+    return pd.read_csv(self.index_file, dtype=str, keep_default_na=False)
 Run.index = index
 
 def metrics(self:Run, split:str='test')->dict|None: # the split evaluated
@@ -113,6 +112,12 @@ def metrics(self:Run, split:str='test')->dict|None: # the split evaluated
     f = self.metrics_file(split)
     return json.loads(f.read_text()) if f.exists() else None
 Run.metrics = metrics
+
+def predictions(self:Run, split:str='test')->pd.DataFrame|None: # the split evaluated
+    "The stored predictions of an evaluation of `split`, one row per image, or None."
+    f = self.predictions_file(split)
+    return pd.read_csv(f) if f.exists() else None
+Run.predictions = predictions
 
 def load_state(self:Run, which:str='last', device:str='cpu')->dict:
     "A checkpoint's full state (model, optimiser, history, config, classes ...), loaded with `weights_only=True`."
@@ -162,13 +167,22 @@ def save_state(self:Run, state:dict, which:str)->Path: # the training state, 'be
     return _atomic(self.checkpoint(which), lambda p: torch.save(state, p))
 Run.save_state = save_state
 
-def save_figure(self:Run, fig, name:str, dpi:int=110)->Path: # a matplotlib figure, its file name without .png
+def save_figure(self:Run, fig, name:str, dpi:int=110, split:str|None=None)->Path: # a matplotlib figure; its name without .png; the split it shows
     "Write `fig` into `figures/` and close it."
     import matplotlib.pyplot as plt
-    p = _atomic(self.figure(name), lambda p: fig.savefig(p, dpi=dpi, bbox_inches='tight', format='png'))
+    p = _atomic(self.figure(name, split), lambda p: fig.savefig(p, dpi=dpi, bbox_inches='tight', format='png'))
     plt.close(fig); return p
 Run.save_figure = save_figure
 
 def write_metrics(self:Run, metrics:dict, split:str='test')->Path:
     return _atomic(self.metrics_file(split), lambda p: p.write_text(json.dumps(metrics, indent=2)))
 Run.write_metrics = write_metrics
+
+def write_predictions(self:Run, predictions:pd.DataFrame, split:str='test')->Path:
+    return _atomic(self.predictions_file(split), lambda p: predictions.to_csv(p, index=False))
+Run.write_predictions = write_predictions
+
+def write_speed(self:Run, table:pd.DataFrame)->Path: # `speed_table`'s rows (chapter 06)
+    "The model's measured inference speed and memory, `speed.csv`."
+    return _atomic(self.speed_file, lambda p: table.to_csv(p, index=False))
+Run.write_speed = write_speed

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_trainer.ipynb #be101d71
 from __future__ import annotations
-import os, sys, json, time, random, re
+import os, sys, json, time, random
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +19,9 @@ from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.basics import GetAttr, patch
 from fastcore.imports import IN_NOTEBOOK
 
-from .data import IMAGENET_MEAN, IMAGENET_STD, get_dataloaders, data_path, WasteData
-from .cbam import spatial_map
-from .models import build_model
+from .data import get_dataloaders, data_path, WasteData
+from .models import build_model, model_stem
+from .heatmaps import attention_overlays
 from .config import TrainConfig, lower_is_better, data_kwargs
 from .run import Run, FINAL
 # the names users import from the trainer (README, chapters), owned by the chapters below it
@@ -32,7 +32,7 @@ from .run import STATUSES, SCORED, load_model  # noqa: F401
 __all__ = ['EVENTS', 'data_for', 'seed_everything', 'epoch_seed', 'CancelBatchException', 'CancelEpochException',
            'CancelFitException', 'NonFiniteLoss', 'Callback', 'dist_env', 'cpu_bf16_native', 'Trainer', 'Reseed',
            'Schedule', 'GradClip', 'Recorder', 'Checkpoint', 'History', 'Progress', 'EarlyStopping',
-           'default_callbacks', 'plot_history', 'run_trial', 'tb_tag', 'attention_overlays', 'TensorBoardCallback']
+           'default_callbacks', 'plot_history', 'run_trial', 'tb_tag', 'TensorBoardCallback']
 
 # %% ../nbs/03_trainer.ipynb #eb28bb4f
 def data_for(cfg:TrainConfig)->WasteData:
@@ -136,9 +136,8 @@ class Trainer:
     def run_dir(self)->Path: return self.run.path
 
     @staticmethod
-    def default_name(cfg:TrainConfig)->str:
-        att = cfg.attention if cfg.arch == 'cbam_resnet' else ''
-        return f"{cfg.arch}{cfg.depth if cfg.arch == 'cbam_resnet' else ''}-{att}-{cfg.img_size}px-lr{cfg.lr:g}-s{cfg.seed}".replace('--', '-')
+    def default_name(cfg:TrainConfig)->str: # the run folder's name when the config gives none
+        return f"{model_stem(cfg)}-{cfg.img_size}px-lr{cfg.lr:g}-s{cfg.seed}"
 
     def _optimizer(self):
         c = self.cfg
@@ -514,25 +513,6 @@ def tb_tag(column:str, # a history column: 'train_loss', 'val_f1_organic', 'lr',
     if split not in ('train', 'val') or not rest: return column
     metric, _, extra = rest.partition('_')
     return f"{metric}/{split}" + (f"_{extra}" if extra else '')
-
-# %% ../nbs/03_trainer.ipynb #dac53857
-def attention_overlays(model:nn.Module, # a model; CBAM spatial gates are read after one forward pass
-                       x:torch.Tensor,  # normalised images (B, 3, H, W) on the model's device
-                       alpha:float=0.45, # weight of the heat map in the blend
-                      )->np.ndarray|None:
-    """Images (B, H, W, 3), floats in [0, 1], with the CBAM spatial attention blended over them as a jet heat
-    map: the mean of every block's spatial map, upsampled to the image, min-max scaled per image. None when
-    the model has no CBAM spatial gate (attention 'channel', 'se' or 'none', or a torchvision model)."""
-    was = model.training; model.eval()
-    try: up, _ = spatial_map(model, x)
-    finally: model.train(was)
-    if up is None: return None
-    lo, hi = up.amin((1, 2), keepdim=True), up.amax((1, 2), keepdim=True)
-    heat = ((up - lo) / (hi - lo).clamp_min(1e-12)).cpu().numpy()
-    import matplotlib
-    mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    img = (x.detach().float().cpu() * std + mean).clamp(0, 1).permute(0, 2, 3, 1).numpy()
-    return (1 - alpha) * img + alpha * matplotlib.colormaps['jet'](heat)[..., :3]
 
 # %% ../nbs/03_trainer.ipynb #fe1e8704
 def _summary_writer():
