@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_app.ipynb #69228329
 from __future__ import annotations
-import os, time, threading
+import os, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,6 +188,4 @@ def launch_demo(run_dir:str|Path,         # a trained run folder
         print(f"waste_cbam demo of {Path(run_dir)} on {url} (Ctrl-C stops it)", flush=True)
         demo.block_thread()
     except KeyboardInterrupt: pass   # Ctrl-C stops the server cleanly, wherever it lands
-    finally:
-        # closing joins gradio's server thread, which can wait on a connection that stays open: give it 10 s
-        closing = threading.Thread(target=demo.close, daemon=True); closing.start(); closing.join(10)
+    finally: demo.close()

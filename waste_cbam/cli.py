@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #0c91e790
 from __future__ import annotations
-import argparse, json, dataclasses, os, sys
+import argparse, json, dataclasses
 from pathlib import Path
 import pandas as pd
 import torch
@@ -378,5 +378,3 @@ def demo_cli(argv:list|None=None): # arguments (default: the process's)
         if not Run(a.run_dir).checkpoint(a.checkpoint).exists(): raise FileNotFoundError(f"No {a.checkpoint}.pt in {a.run_dir}: give a run folder of waste_cbam_train.")
         launch_demo(a.run_dir, a.checkpoint, a.host, a.port, a.examples, device_of(a))
     run_command(demo_parser(), run, argv)
-    if argv is None:   # the command, stopped by Ctrl-C: a thread gradio leaves running must not keep the process alive
-        sys.stdout.flush(); sys.stderr.flush(); os._exit(0)
