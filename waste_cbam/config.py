@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json, math, hashlib, dataclasses
 from dataclasses import dataclass, field, asdict
+from pathlib import Path
 import pandas as pd
 
 from .data import CACHES
@@ -179,9 +180,8 @@ def config_hash(cfg:TrainConfig)->str:
     return hashlib.sha1(json.dumps(out, indent=2).encode()).hexdigest()[:10]
 
 def hashed_run(cfg:TrainConfig,   # the run
-               out_dir:str,       # a search's or study's folder: the run goes in out_dir/runs
+               out_dir:str|Path,  # a search's or study's folder: the run goes in out_dir/runs
                prefix:str='trial', # start of the folder name
               )->TrainConfig:
     "`cfg` in a run folder named by `config_hash`, so asking for the same run again finds it."
-    from pathlib import Path
     return cfg.replace(name=f'{prefix}-{config_hash(cfg)}', out_dir=str(Path(out_dir)/'runs'))
