@@ -6,6 +6,8 @@
 from __future__ import annotations
 import math
 import torch
+import torch.nn.functional as F
+from .cache import stored_size
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BatchAugment']
@@ -44,7 +46,7 @@ class BatchAugment(torch.nn.Module):
         cx = (torch.rand(B, device=dev) * 2 - 1) * (1 - w); cy = (torch.rand(B, device=dev) * 2 - 1) * (1 - h)
         sx = w * torch.where(torch.rand(B, device=dev) < 0.5, -1.0, 1.0) if self.flip else w
         grid = self._grid(sx, cx, h, cy)
-        return torch.nn.functional.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
+        return F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
 
     def _color(self, x):
         """Jitter (train) and normalise in one per-image 3x3 colour matrix: brightness, contrast and saturation
@@ -63,8 +65,16 @@ class BatchAugment(torch.nn.Module):
         lo, hi = -self.mean / self.std, (1 - self.mean) / self.std     # the [0, 1] range, normalised
         return torch.maximum(torch.minimum(y, hi), lo) if j else y
 
+    def _fit(self, x):
+        """The square a cache for `size` would hold (side `stored_size(size)`), resized from a larger one with
+        antialiasing: one cache of the largest side serves every smaller one (progressive resizing, a larger
+        test side) without decoding twice. A square of that side or smaller is passed through untouched."""
+        s = stored_size(self.size)
+        if x.shape[-1] <= s: return x
+        return F.interpolate(x, size=(s, s), mode='bilinear', antialias=True, align_corners=False)
+
     def forward(self, x):
-        x = x.float()
+        x = self._fit(x.float())
         if self.train_mode: x = self._crop(x)
         else:
             o = (x.shape[-1] - self.size) // 2

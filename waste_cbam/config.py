@@ -38,7 +38,7 @@ def option(default,                # the field's default (a dict default is copi
 
 # %% ../nbs/02b_config.ipynb #62de29fd
 OPTIMIZERS = ('adamw', 'sgd')
-SCHEDULERS = ('step', 'cosine', 'onecycle', 'none')
+SCHEDULERS = ('step', 'cosine', 'onecycle', 'linear', 'none')
 SAMPLERS = (None, 'weighted')
 POOLS = (('avg', 'max'), ('max', 'avg'), ('avg',), ('max',))
 AMP_DTYPES = ('float16', 'bfloat16')
@@ -48,7 +48,9 @@ class TrainConfig:
     "Everything that defines a training run; the defaults are the researchers' specification."
     # data
     data:str = option('', "data folder (any layout of chapter 00) or an index.csv; '' = $WASTE_CBAM_DATA", data='index', hashed='always')
-    img_size:int = option(224, 'model input side, px', data='size', hashed='always', low=16)
+    img_size:int = option(224, 'model input side, px (the last one, with progressive resizing)', data='size', hashed='always', low=16)
+    test_size:int|None = option(None, 'input side of validation, test and prediction, px (FixRes: larger than img_size); None = img_size',
+                                data='test_size', low=16)
     batch_size:int = option(32, 'images per batch', data='batch_size', hashed='always', low=1)
     cache:str|None = option('disk', "decoded-image cache: a memory-mapped file, RAM, the training device, or None (decode every epoch)",
                             CACHES, data='cache', hashed='always')
@@ -60,6 +62,8 @@ class TrainConfig:
     test_frac:float = option(0.15, "test fraction of a data folder's pool (0 where the folder has its own test split)", data='test', hashed='always', low=0)
     split_seed:int = option(42, "seed of a data folder's train/val/test split (fixed across runs, so runs compare)", data='split_seed', hashed='always')
     augment:dict = option({}, 'keyword arguments of `BatchAugment` (scale, ratio, flip, jitter), as JSON on a command line', data='augment', hashed='always')
+    refit:bool = option(False, 'train on train + val: the final model, once the recipe was chosen on validation (val scores are then not estimates)',
+                        data='refit')
     # model
     arch:str = option('cbam_resnet', 'model architecture: a name in `MODELS` (chapter 02a)', lambda: tuple(sorted(MODELS)), hashed='always')
     depth:int = option(18, 'ResNet depth', tuple(sorted(DEPTHS)), hashed='always')
@@ -72,14 +76,22 @@ class TrainConfig:
     pretrained:str|None = option(None, 'local torchvision ImageNet weights file for the backbone', hashed='always')
     # optimisation
     epochs:int = option(50, 'maximum number of epochs', hashed='always', low=1)
+    time_budget:float|None = option(None, "minutes of training (training and validation passes): the 'linear' schedule and progressive resizing "
+                                    "follow the clock, and the run ends when they are spent; None = the epochs decide", low=0)
     lr:float = option(1e-3, 'peak learning rate', hashed='always', low=0)
     weight_decay:float = option(1e-4, 'decoupled weight decay (AdamW) or L2 (SGD)', hashed='always', low=0)
     momentum:float = option(0.9, "AdamW's beta1, or SGD's momentum", hashed='always', low=0)
     optimizer:str = option('adamw', 'optimiser', OPTIMIZERS, hashed='always')
-    scheduler:str = option('step', "learning-rate schedule: StepLR, cosine, one-cycle or constant", SCHEDULERS, hashed='always')
+    scheduler:str = option('step', "learning-rate schedule: StepLR, cosine, one-cycle, linear decay to zero after `warmup`, or constant",
+                           SCHEDULERS, hashed='always')
     step_size:int = option(20, 'StepLR: epochs between decays', hashed='always', low=1)
     gamma:float = option(0.1, 'StepLR: decay factor', hashed='always', low=0)
+    warmup:float = option(0.0, "'linear' schedule: fraction of training with the learning rate rising from 0 to lr", low=0)
+    min_size:int|None = option(None, 'progressive resizing: the training side starts here and grows to img_size (multiples of 16); None = img_size throughout', low=16)
+    size_ramp:float = option(0.75, 'progressive resizing: fraction of training by which the side reaches img_size', low=0)
     label_smoothing:float = option(0.0, 'cross-entropy label smoothing', hashed='always', low=0)
+    ema:float|None = option(None, 'exponential moving average of the weights (and BatchNorm statistics), decay per step, e.g. 0.999: '
+                            'the average is validated and saved as the model; None = off', low=0)
     class_weights:bool = option(False, 'weight the loss by inverse class frequency (class imbalance)', hashed='always')
     amp:bool = option(True, 'mixed precision: fp16/bf16 autocast on CUDA, bf16 on CPUs with native bf16', hashed='always')
     amp_dtype:str = option('float16', "autocast type on CUDA ('float16' with a GradScaler)", AMP_DTYPES, hashed='always')
@@ -87,6 +99,9 @@ class TrainConfig:
     grad_clip:float|None = option(None, 'clip the gradient norm to this value; None = no clipping', hashed='always', low=0)
     compile:str|None = option(None, "torch.compile mode or 'backend:NAME'; None = eager", (None,) + COMPILE_MODES)
     sync_bn:bool = option(False, 'several processes (torchrun): synchronise batch-norm statistics (CUDA only)')
+    # evaluation
+    bn_images:int = option(0, 'FixRes: re-estimate the BatchNorm statistics at test_size on this many training images before the last validation; 0 = off', low=0)
+    tta:bool = option(False, 'test-time augmentation in evaluation and prediction: average the probabilities of each image and its mirror image')
     # stopping and record
     patience:int|None = option(10, 'early stopping: epochs without improvement of `monitor`; None = off', hashed='always', low=1)
     monitor:str = option('val_f1', 'the history column that picks the best epoch; higher is better except for losses', hashed='always')
@@ -104,6 +119,8 @@ class TrainConfig:
         if unknown: raise ValueError(f"Unknown TrainConfig fields {sorted(unknown)}: was the file written by another version?")
         return cls(**d)
     def replace(self, **kw): return dataclasses.replace(self, **kw)
+    @property
+    def eval_size(self)->int: return self.test_size or self.img_size # input side of validation, evaluation and prediction, px
 
 # %% ../nbs/02b_config.ipynb #e33a8669
 def field_choices(f:dataclasses.Field)->tuple|None: # a field of `TrainConfig`
@@ -137,6 +154,14 @@ def check(self:TrainConfig)->TrainConfig:
         if low is not None and v is not None and not (isinstance(v, (int, float)) and v >= low):
             raise ValueError(f"{name}={v!r} must be a number of at least {low}: fix the {name} setting.")
     if not 0 <= self.val_frac + self.test_frac < 1: raise ValueError(f"val_frac + test_frac = {self.val_frac + self.test_frac}: must leave images to train on.")
+    if self.time_budget and self.scheduler not in ('linear', 'none'):
+        raise ValueError(f"time_budget={self.time_budget} follows the clock, scheduler={self.scheduler!r} counts steps: set scheduler='linear' (or 'none').")
+    if self.min_size and self.min_size > self.img_size: raise ValueError(f"min_size={self.min_size} is larger than img_size={self.img_size}: progressive resizing grows the side.")
+    if not 0 < self.size_ramp <= 1: raise ValueError(f"size_ramp={self.size_ramp} must be a fraction of training in (0, 1].")
+    if not 0 <= self.warmup < 1: raise ValueError(f"warmup={self.warmup} must be a fraction of training in [0, 1).")
+    if self.ema is not None and not 0 < self.ema < 1: raise ValueError(f"ema={self.ema} must be a decay in (0, 1), e.g. 0.999.")
+    if self.refit and self.patience is not None:
+        raise ValueError(f"refit trains on the validation images, so early stopping on them (patience={self.patience}) would judge seen data: set patience=None.")
     return self
 TrainConfig.check = check
 

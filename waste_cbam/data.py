@@ -206,7 +206,10 @@ class WasteData:
     loaders:dict         # split -> `WasteLoader`
     classes:list         # class names; label i is classes[i]
     index:pd.DataFrame   # the index the loaders read
-    size:int             # model input side, px
+    size:int             # model input side of training, px
+    test_size:int|None=None # input side of the other splits, px; None = `size`
+    @property
+    def eval_size(self)->int: return self.test_size or self.size # input side of evaluation, px
     def __getitem__(self, split): return self.loaders[split]
     @property
     def train(self): return self.loaders['train']
@@ -239,8 +242,11 @@ def get_dataloaders(index:pd.DataFrame|str|Path, # an index, an index.csv, or a 
                     test:float=0.15,          # with a data folder: test fraction of its pool
                     split_seed:int=42,        # with a data folder: seed of its split
                     verbose:bool=True,        # say what the image cache builds or reuses
+                    test_size:int|None=None,  # input side of the val and test splits (FixRes: larger than `size`); None = `size`
+                    refit:bool=False,         # the training loader reads train + val (the final model, once a recipe is chosen)
                    )->WasteData:
-    "DataLoaders for the splits of an index: cached decoding, augmentation of tensors, optional balancing."
+    """DataLoaders for the splits of an index: cached decoding, augmentation of tensors, optional balancing. One
+    cache side serves both input sides: the squares are stored for the larger one and resized for the other."""
     if cache not in CACHES: raise ValueError(f"cache must be one of {CACHES}, not {cache!r}")
     if sampler not in (None, 'weighted'): raise ValueError(f"sampler must be None or 'weighted', not {sampler!r}")
     if not isinstance(index, pd.DataFrame):
@@ -250,17 +256,18 @@ def get_dataloaders(index:pd.DataFrame|str|Path, # an index, an index.csv, or a 
     classes = sorted(index.label.unique()); cls = {c: i for i, c in enumerate(classes)}
     # a cached batch is one array read: loader processes would only copy it again
     if num_workers is None: num_workers = 0 if cache else min(4, default_workers())
-    loaders, side = {}, stored_size(size)
+    test_size = test_size or size
+    loaders, side = {}, stored_size(max(size, test_size))
     for split in splits:
-        ix = index[index.split == split]
+        ix = index[index.split.isin(('train', 'val'))] if refit and split == 'train' else index[index.split == split]
         if limit: ix = ix.groupby('label').head(max(1, limit // len(classes)))  # keeps the index order
         if not len(ix): continue
         c = ImageCache(list(ix.path), side, where='memory' if cache == 'device' else cache, verbose=verbose) if cache else None
         ds = WasteDataset(ix.path, [cls[l] for l in ix.label], cache=c, side=side)
         train = split == 'train'
-        tfm = BatchAugment(size, train=True, **(augment or {})) if train else BatchAugment(size, train=False)
+        tfm = BatchAugment(size, train=True, **(augment or {})) if train else BatchAugment(test_size, train=False)
         smp = (WeightedSampler(ds.targets, batch_size, seed=seed) if train and sampler == 'weighted' else
                ShardSampler(len(ds), batch_size, shuffle=train, drop_last=train, seed=seed))
         # with cache='device' the kept images are one tensor, and batches are indexed out of it on the device
         loaders[split] = DeviceLoader(ds, smp, tfm) if cache == 'device' else WasteLoader(ds, smp, tfm, num_workers)
-    return WasteData(loaders, classes, index, size)
+    return WasteData(loaders, classes, index, size, test_size)

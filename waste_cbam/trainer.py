@@ -14,6 +14,7 @@ import torch.distributed as dist
 from torch import nn
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, update_bn
 from sklearn.metrics import f1_score
 from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.basics import GetAttr, patch
@@ -31,8 +32,9 @@ from .run import STATUSES, SCORED, load_model  # noqa: F401
 # %% auto #0
 __all__ = ['EVENTS', 'data_for', 'seed_everything', 'epoch_seed', 'CancelBatchException', 'CancelEpochException',
            'CancelFitException', 'NonFiniteLoss', 'Callback', 'dist_env', 'cpu_bf16_native', 'Trainer', 'Reseed',
-           'Schedule', 'GradClip', 'Recorder', 'Checkpoint', 'History', 'Progress', 'EarlyStopping',
-           'default_callbacks', 'plot_history', 'run_trial', 'tb_tag', 'TensorBoardCallback']
+           'Clock', 'linear_lr', 'Schedule', 'GradClip', 'Recorder', 'Checkpoint', 'History', 'train_side',
+           'ProgressiveResize', 'EMA', 'FixBN', 'Progress', 'EarlyStopping', 'default_callbacks', 'plot_history',
+           'run_trial', 'tb_tag', 'TensorBoardCallback']
 
 # %% ../nbs/03_trainer.ipynb #eb28bb4f
 def data_for(cfg:TrainConfig)->WasteData:
@@ -154,7 +156,7 @@ class Trainer:
         if c.scheduler == 'step': return torch.optim.lr_scheduler.StepLR(self.opt, step_size=c.step_size, gamma=c.gamma)
         if c.scheduler == 'cosine': return torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=c.epochs * n)
         if c.scheduler == 'onecycle': return torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=c.lr, total_steps=c.epochs * n)
-        return None   # 'none'
+        return None   # 'none', or 'linear', which `Schedule` sets from the share of training done (steps or minutes)
 
     @property
     def per_batch_schedule(self): return self.cfg.scheduler in ('cosine', 'onecycle')
@@ -302,9 +304,51 @@ class Reseed(Callback):
         torch.manual_seed(seed * self.world + self.rank)   # augmentation: each process draws its own
         self.data.set_epoch(seed)                            # the order of the training images: one for all
 
+class Clock(Callback):
+    """The share of training done, `trainer.pct` in [0, 1], which the 'linear' schedule and progressive resizing
+    follow: of the optimiser steps of `epochs` epochs, or with `time_budget` of its minutes (the epochs done, the
+    current one so far, and one validation pass still to come). With a budget, the training pass ends once it is
+    spent, the epoch is validated and recorded, and the run ends (status 'completed'). `trainer.final_epoch`
+    says, from the end of a training pass, whether it was the last. Several processes follow the main one's clock."""
+    order = -60
+    def __init__(self): self.val_seconds, self.spent = 0.0, False
+    def state_dict(self): return dict(val_seconds=self.val_seconds, spent=self.spent)
+    def load_state_dict(self, s:dict): self.val_seconds, self.spent = s['val_seconds'], s['spent']
+    def _pct(self, step:int)->float:
+        "The share done at training step `step` of the current epoch."
+        t, c = self.trainer, self.cfg
+        if not c.time_budget: return min(1.0, (t.epoch * len(t.data.train) + step) / (c.epochs * len(t.data.train)))
+        return min(1.0, t._broadcast((t.train_seconds + time.perf_counter() - self.t0 + self.val_seconds) / (60 * c.time_budget)))
+    def before_fit(self): self.trainer.final_epoch = False
+    def before_epoch(self):
+        self.t0 = time.perf_counter(); self.trainer.pct = self._pct(0)
+        if self.cfg.time_budget and (self.spent or self.pct >= 1):
+            self.spent = True; raise CancelFitException(f"the time budget of {self.cfg.time_budget} minutes is spent", status='completed')
+    def before_batch(self):
+        if not self.training: return
+        self.trainer.pct = self._pct(self.iter)
+        if self.cfg.time_budget and self.pct >= 1: self.spent = True; raise CancelEpochException()
+    def after_train(self):
+        self.v0 = time.perf_counter()   # what follows until the next epoch is validation (and what comes with it)
+        self.trainer.final_epoch = self.spent or self.epoch + 1 >= self.cfg.epochs
+    def after_validate(self): self.val_seconds = time.perf_counter() - self.v0
+
+def linear_lr(pct:float,    # share of training done, in [0, 1]
+              warmup:float, # share of training spent warming up
+             )->float:
+    "The 'linear' schedule's factor of the peak learning rate: rising from 0 over `warmup`, then falling linearly to 0 at the end."
+    return pct / warmup if pct < warmup else (1 - pct) / (1 - warmup)
+
 class Schedule(Callback):
-    "Step the learning-rate scheduler: after each optimiser step (cosine, one-cycle) or each epoch (StepLR)."
+    """Set the learning rate: the 'linear' schedule from the share of training done (`Clock`) before each step; the
+    other schedules by stepping their scheduler after each optimiser step (cosine, one-cycle) or each epoch (StepLR)."""
     order = -40
+    def _set(self):
+        if self.cfg.scheduler != 'linear': return
+        for g in self.opt.param_groups: g['lr'] = self.cfg.lr * linear_lr(self.pct, self.cfg.warmup)
+    def before_epoch(self): self._set()
+    def before_batch(self):
+        if self.training: self._set()
     def after_step(self):
         if self.sched is not None and self.per_batch_schedule: self.sched.step()
     def after_epoch(self):
@@ -358,10 +402,11 @@ class Recorder(Callback):
         t, secs = self.trainer, time.perf_counter() - self.t0
         t.train_seconds += secs
         row = dict(epoch=t.epoch, **{f'train_{k}': v for k, v in self.train.items()}, **{f'val_{k}': v for k, v in self.val.items()},
-                   lr=self.lr, epoch_time=secs, data_wait=self.data_wait, total_time=t.train_seconds)
+                   train_size=self.data.train.tfm.size, lr=self.lr, epoch_time=secs, data_wait=self.data_wait, total_time=t.train_seconds)
         t.history.append(row)
         v, lower = row[self.cfg.monitor], lower_is_better(self.cfg.monitor)
-        t.improved = t.best is None or (v < t.best if lower else v > t.best)
+        # with `refit` the validation images are trained on: the last epoch is the model, not the best-scoring one
+        t.improved = self.cfg.refit or t.best is None or (v < t.best if lower else v > t.best)
         if t.improved: t.best, t.best_epoch = v, t.epoch
 
 @patch
@@ -369,6 +414,13 @@ def _sum(self:Trainer, t:torch.Tensor)->torch.Tensor:
     "`t` summed over all processes."
     if self.world > 1: dist.all_reduce(t)
     return t
+
+@patch
+def _broadcast(self:Trainer, x:float)->float:
+    "The main process's value of `x`, on every process."
+    if self.world == 1: return x
+    t = torch.tensor([x], dtype=torch.float64, device=self.device); dist.broadcast(t, 0)
+    return t.item()
 
 @patch
 def _gather(self:Trainer, *ts):
@@ -415,6 +467,64 @@ class History(Callback):
         self.run.write_history(self.trainer.history_df()); self.run.write_result(self.trainer.result())
         if self.history: self.run.save_figure(plot_history(self.trainer.history_df(), title=self.run.name), 'history')
 
+# %% ../nbs/03_trainer.ipynb #343759f9
+def train_side(cfg:TrainConfig, # the run's config
+               pct:float,       # share of training done
+              )->int:
+    "The training input side at `pct` of training: `min_size` growing linearly to `img_size` by `size_ramp`, in steps of 16 px."
+    if not cfg.min_size or pct >= cfg.size_ramp: return cfg.img_size
+    return max(cfg.min_size, int(cfg.min_size + (cfg.img_size - cfg.min_size) * pct / cfg.size_ramp) // 16 * 16)
+
+class ProgressiveResize(Callback):
+    "Progressive resizing: each epoch trains at `train_side(cfg, pct)`, the training loader resizing the cached squares."
+    order = -45
+    def before_epoch(self): self.data.train.tfm.size = train_side(self.cfg, self.pct)
+
+def _ema_update(decay:float):
+    "AveragedModel's update of an EMA with timm's warm-up: decay `min(decay, (1 + n) / (10 + n))` at the n-th update."
+    @torch.no_grad()
+    def update(avg:list, new:list, n):
+        d = min(decay, (1 + int(n)) / (10 + int(n)))
+        if torch.is_floating_point(avg[0]): torch._foreach_lerp_(avg, new, 1 - d)
+        else:   # integer buffers (BatchNorm's batch count)
+            for a, b in zip(avg, new): a.copy_(b)
+    return update
+
+class EMA(Callback):
+    """An exponential moving average of the weights and BatchNorm statistics (`torch.optim.swa_utils.AveragedModel`),
+    updated after every optimiser step. From the end of each training pass the model holds the average: it is
+    validated, saved in `best.pt` and `last.pt`, and is the model a run gives; the weights being trained are
+    kept in the callback's state and come back at the next training pass (and when a run resumes)."""
+    order = -15
+    def __init__(self, decay:float): self.decay, self.avg, self.live, self.loaded = decay, None, None, None # decay per step, e.g. 0.999
+    def before_fit(self):
+        self.avg = AveragedModel(self.model, multi_avg_fn=_ema_update(self.decay), use_buffers=True)
+        if self.loaded: self.avg.load_state_dict(self.loaded['avg']); self.live = self.loaded['live']
+    def before_train(self):
+        if self.live is not None: self.model.load_state_dict(self.live)
+    def after_step(self): self.avg.update_parameters(self.model)
+    def after_train(self):
+        self.live = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self.model.load_state_dict(self.avg.module.state_dict())
+    def state_dict(self): return dict(avg=self.avg.state_dict(), live=self.live) if self.live is not None else {}
+    def load_state_dict(self, s:dict): self.loaded = s
+
+class FixBN(Callback):
+    """FixRes's correction of the BatchNorm statistics: after the last training pass (`Clock`'s `final_epoch`), they
+    are re-estimated (`torch.optim.swa_utils.update_bn`) on `n_images` training images prepared as evaluation
+    prepares them (the centre crop at `test_size`), so they match the side and framing the model is tested at."""
+    order = -12
+    def __init__(self, n_images:int): self.n_images = n_images # training images to estimate the statistics on
+    def _batches(self):
+        ds, tfm = self.data.train.dataset, self.data.val.tfm
+        idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(self.cfg.seed))[:self.n_images].sort().values
+        for b in idx.split(self.cfg.batch_size):
+            xb, yb = ds.__getitems__(b.tolist())
+            yield self.trainer._to(tfm(xb.to(self.device)), yb)[0]
+    def after_train(self):
+        if not self.final_epoch: return
+        with self.trainer._autocast(): update_bn(self._batches(), self.model)
+
 # %% ../nbs/03_trainer.ipynb #1dc4a513
 class Progress(Callback):
     "fastprogress bars over the epochs and the batches (in a notebook or a terminal) and one table line per epoch; only the main process shows them."
@@ -454,10 +564,13 @@ class EarlyStopping(Callback):
 def default_callbacks(cfg:TrainConfig, # the run's config
                       progress:bool=True, # show progress
                      )->list:
-    "The callbacks a run of `cfg` needs: the record, the run folder, and those its fields ask for (grad_clip, patience)."
-    cbs = [Reseed(), Schedule(), Recorder(), Checkpoint(), History()]
+    "The callbacks a run of `cfg` needs: the clock, the record, the run folder, and those its fields ask for (grad_clip, patience, the recipe's)."
+    cbs = [Clock(), Reseed(), Schedule(), Recorder(), Checkpoint(), History()]
     if progress: cbs.append(Progress())
     if cfg.grad_clip: cbs.append(GradClip(cfg.grad_clip))
+    if cfg.min_size: cbs.append(ProgressiveResize())
+    if cfg.ema: cbs.append(EMA(cfg.ema))
+    if cfg.bn_images: cbs.append(FixBN(cfg.bn_images))
     if cfg.patience is not None: cbs.append(EarlyStopping(cfg.patience))
     return cbs
 
