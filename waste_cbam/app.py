@@ -18,7 +18,7 @@ from .heatmaps import minmax, overlay
 from .models import cam_layer, has_spatial_gates, display_name
 from .config import TrainConfig
 from .run import Run
-from .evaluation import load_images, grad_cam
+from .evaluation import load_images, grad_cam, class_probs
 
 # %% auto #0
 __all__ = ['DemoModel', 'load_demo', 'explain', 'example_photos', 'classify', 'build_demo', 'launch_demo']
@@ -62,7 +62,7 @@ def load_demo(run_dir:str|Path,  # a trained run folder
     model, classes = run.load_model(which, device)
     cfg, m = run.config(), run.metrics('test')
     if m and (m.get('checkpoint', 'best') != which or m.get('split', 'test') != 'test'): m = None
-    return DemoModel(model, list(classes), cfg.img_size, run.name, run.path, which, m, cfg)
+    return DemoModel(model, list(classes), cfg.eval_size, run.name, run.path, which, m, cfg)
 
 # %% ../nbs/09_app.ipynb #1b4f9d5a
 def _sized(pic:np.ndarray, side:int)->np.ndarray:
@@ -84,6 +84,7 @@ def explain(dm:DemoModel,  # what `load_demo` returned
     if ok:
         xb = x[ok].to(next(dm.model.parameters()).device)
         with capture_attention(dm.model) as maps: cam, probs = grad_cam(dm.model, xb)   # one forward pass for both
+        if dm.config is not None and dm.config.tta: probs = (probs.double() + class_probs(dm.model, xb.flip(-1))) / 2   # as the run is evaluated
         att = mean_map(maps, xb.shape[-2:])
         att = None if att is None else minmax(att)
         for j, i in enumerate(ok):

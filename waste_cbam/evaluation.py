@@ -25,11 +25,24 @@ from .run import Run
 from .trainer import cpu_bf16_native
 
 # %% auto #0
-__all__ = ['SUMMARY_KEYS', 'predictions', 'metrics', 'metrics_table', 'per_class_table', 'plot_confusion', 'plot_roc',
-           'Evaluation', 'save_evaluation', 'evaluate', 'stored_metrics', 'run_files', 'leakage_table',
+__all__ = ['SUMMARY_KEYS', 'class_probs', 'predictions', 'metrics', 'metrics_table', 'per_class_table', 'plot_confusion',
+           'plot_roc', 'Evaluation', 'save_evaluation', 'evaluate', 'stored_metrics', 'run_files', 'leakage_table',
            'FolderEvaluation', 'evaluate_folder', 'device_name', 'inference_speed', 'speed_settings', 'speed_table',
            'grad_cam', 'spatial_attention', 'load_images', 'confident_mistakes', 'plot_explanations', 'plot_mistakes',
            'save_explanations', 'image_files', 'predict', 'export_model']
+
+# %% ../nbs/06_evaluation.ipynb #9e505818
+@torch.no_grad()
+def class_probs(model:nn.Module,  # a classifier returning logits (B, C), in eval mode
+                x:torch.Tensor,   # prepared images (B, 3, S, S)
+                amp:bool=False,   # autocast (float16 on CUDA, bfloat16 on the CPU)
+                tta:bool=False,   # also the mirror images, probabilities averaged
+               )->torch.Tensor:
+    "Class probabilities (B, C) in float64, so that rows sum to 1 to double precision."
+    with torch.autocast(x.device.type, dtype=torch.float16 if x.device.type == 'cuda' else torch.bfloat16, enabled=amp):
+        p = model(x).double().softmax(1)
+        if tta: p = (p + model(x.flip(-1)).double().softmax(1)) / 2
+    return p
 
 # %% ../nbs/06_evaluation.ipynb #029f1d65
 @torch.no_grad()
@@ -37,16 +50,14 @@ def predictions(model:nn.Module,          # a classifier returning logits (B, C)
                 loader,                   # yields (images, int labels), e.g. `WasteData.loaders['test']`
                 device:str|None=None,     # where to run; None = where the model's parameters are
                 amp:bool=False,           # autocast (float16 on CUDA, bfloat16 on the CPU)
+                tta:bool=False,           # test-time augmentation: the mean probabilities of each image and its mirror image
                )->tuple:
     "True labels (N,) and class probabilities (N, C) of `model` on every batch of `loader`."
     dev = torch.device(device) if device else next(model.parameters()).device
     model = model.to(dev).eval()
-    amp_dtype = torch.float16 if dev.type == 'cuda' else torch.bfloat16
     ys, ps = [], []
     for xb, yb in loader:
-        with torch.autocast(dev.type, dtype=amp_dtype, enabled=amp):
-            out = model(xb.to(dev, non_blocking=True))
-        ps.append(out.double().softmax(1).cpu()); ys.append(yb.cpu())   # float64, so rows sum to 1 to double precision
+        ps.append(class_probs(model, xb.to(dev, non_blocking=True), amp, tta).cpu()); ys.append(yb.cpu())
     if not ys: raise ValueError("The loader yielded no batch: is the split empty?")
     return torch.cat(ys).numpy().astype(np.int64), torch.cat(ps).numpy().astype(np.float64)
 
@@ -164,6 +175,7 @@ class Evaluation:
     run_dir:Path|None = None  # where the results were written (None: nowhere)
     img_size:int = 224   # the model's input side, px
     which:str|None = None # the checkpoint evaluated ('best' or 'last'); None for a model passed directly
+    tta:bool = False     # whether the probabilities are those of test-time augmentation
     @property
     def y_pred(self): return self.probs.argmax(1)
     def predictions_df(self)->pd.DataFrame:
@@ -185,7 +197,7 @@ def save_evaluation(ev:Evaluation,    # what `evaluate` returned
                    )->Path:
     "Write the metrics, the predictions and the figures of `ev` into `out`, through `Run`."
     rec, split = Run(out), split or ev.split
-    rec.write_metrics(ev.metrics | dict(split=ev.split, checkpoint=ev.which), split)
+    rec.write_metrics(ev.metrics | dict(split=ev.split, checkpoint=ev.which, img_size=ev.img_size, tta=ev.tta), split)
     rec.write_predictions(ev.predictions_df(), split)
     if figures:
         name = title or f"{rec.name}, {ev.split} split"
@@ -203,28 +215,30 @@ def evaluate(source:str|Path|nn.Module,  # a run folder, or a model (then `data`
              limit:int|None=None,        # at most this many images (default: the run's own limit)
              out:str|Path|None=None,     # where to write results (default: the run folder; a model: nowhere)
              figures:bool=True,          # write the confusion-matrix and ROC figures
+             tta:bool|None=None,         # test-time augmentation (`class_probs`); None = the run's `tta` (a model: off)
             )->Evaluation:
-    "Predict `split` once and compute every metric; for a run folder, save them (and the figures) into it."
+    """Predict `split` once and compute every metric; for a run folder, save them (and the figures) into it. A run
+    is evaluated at its `eval_size` (`test_size` when it has one)."""
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     if isinstance(source, nn.Module):
         if data is None: raise ValueError("evaluate(model) needs `data` (a WasteData with the split); or pass a run folder.")
-        model, classes, img_size = source, list(data.classes), data.size
+        model, classes, img_size, tta = source, list(data.classes), data.eval_size, bool(tta)
     else:
         run = Run(source)
         model, classes = run.load_model(which, device)
         cfg = run.config()
-        img_size = cfg.img_size
+        img_size, tta = cfg.eval_size, cfg.tta if tta is None else tta
         if data is None:
-            data = get_dataloaders(run.index(), size=cfg.img_size, batch_size=batch_size,
+            data = get_dataloaders(run.index(), size=cfg.img_size, test_size=cfg.test_size, batch_size=batch_size,
                                    cache=cfg.cache, splits=(split,), limit=limit or cfg.limit, verbose=False)
         if list(data.classes) != list(classes):
             raise ValueError(f"{run.path} was trained on classes {classes}, the data has {list(data.classes)}")
         out = run.path if out is None else out
     if split not in data.loaders: raise ValueError(f"No {split!r} split in the data (splits: {sorted(data.loaders)}).")
     dl = data.loaders[split].to(device)
-    y, p = predictions(model, dl, device=device, amp=amp)
+    y, p = predictions(model, dl, device=device, amp=amp, tta=tta)
     ev = Evaluation(metrics(y, p, classes), y, p, classes, dl.dataset.files, split, Path(out) if out else None, img_size,
-                    which=None if isinstance(source, nn.Module) else which)
+                    which=None if isinstance(source, nn.Module) else which, tta=tta)
     if out is not None: save_evaluation(ev, out, figures)
     return ev
 
@@ -318,8 +332,9 @@ def evaluate_folder(run_dir:str|Path,      # a run folder (chapter 03)
     ok = audit[audit.error == '']
     if not len(ok): raise ValueError(f"No photo of {folder} can be read ({len(audit)} files): see the audit with audit_images(find_dataset(folder)).")
     index = pd.DataFrame(dict(path=ok.path, label=ok.label, split='outside', sha1=ok.sha1))
-    data = get_dataloaders(index, size=run.config().img_size, batch_size=batch_size, cache=None, splits=('outside',), verbose=False)
-    full = replace(evaluate(model, 'outside', data=data, device=device), run_dir=out, which=which)
+    cfg = run.config()
+    data = get_dataloaders(index, size=cfg.eval_size, batch_size=batch_size, cache=None, splits=('outside',), verbose=False)
+    full = replace(evaluate(model, 'outside', data=data, device=device, tta=cfg.tta), run_dir=out, which=which)
     leak = leakage_table(audit, run.path)
     keep = np.flatnonzero(~np.isin(full.paths, leak.file[leak.leaked]))
     clean = replace(full, metrics=metrics(full.y_true[keep], full.probs[keep], classes), y_true=full.y_true[keep],
@@ -598,7 +613,7 @@ def _model_from(model, which, img_size, classes, device):
         if img_size is None or classes is None: raise ValueError("With a model, give img_size and classes (a run folder knows both).")
         return model.to(device).eval(), list(classes), img_size
     run = Run(model); m, cls = run.load_model(which, device)
-    return m, cls, img_size or run.config().img_size
+    return m, cls, img_size or run.config().eval_size
 
 def predict(paths,                        # image files and/or folders
             model:str|Path|nn.Module,     # a run folder, or a model (then give img_size and classes)
@@ -607,8 +622,10 @@ def predict(paths,                        # image files and/or folders
             classes:list|None=None,       # class names (default: the run's)
             batch_size:int=32,            # images per forward pass
             device:str='cpu',             # where to run the model
+            tta:bool|None=None,           # test-time augmentation (`class_probs`); None = the run's `tta` (a model: off)
            )->pd.DataFrame:
     "Predicted label and probability for each image file; unreadable files are reported in `error`."
+    if tta is None: tta = not isinstance(model, nn.Module) and Run(model).config().tta
     model, classes, size = _model_from(model, which, img_size, classes, device)
     files = image_files(paths)
     probs, errors = np.full((len(files), len(classes)), np.nan), {}
@@ -617,7 +634,7 @@ def predict(paths,                        # image files and/or folders
         errors |= {s + i: e for i, e in errs.items()}
         ok = [i for i in range(len(x)) if i not in errs]
         if ok:
-            with torch.no_grad(): probs[[s + i for i in ok]] = model(x[ok].to(device)).float().softmax(1).cpu().numpy()
+            probs[[s + i for i in ok]] = class_probs(model, x[ok].to(device), tta=tta).cpu().numpy()
     ok = ~np.isnan(probs).any(1)
     best = np.where(ok, np.nan_to_num(probs, nan=-1).argmax(1), -1)
     return pd.DataFrame(dict(file=files, label=[classes[b] if b >= 0 else None for b in best],
@@ -636,6 +653,7 @@ def export_model(source:str|Path|nn.Module, # a run folder or a model
                  atol:float=1e-4,           # largest allowed absolute difference of the logits
                 )->dict:
     "Write TorchScript and ONNX files and `model.json`; check that each reproduces the eager outputs."
+    tta = not isinstance(source, nn.Module) and Run(source).config().tta
     model, classes, size = _model_from(source, which, img_size, classes, 'cpu')
     model = copy.deepcopy(model).float().eval()
     if out is None:
@@ -665,6 +683,8 @@ def export_model(source:str|Path|nn.Module, # a run folder or a model
     meta = dict(classes=classes, img_size=size, mean=IMAGENET_MEAN, std=IMAGENET_STD, input='image', output='logits',
                 preprocess=f"RGB, shorter side to {stored_size(size)} px, centre crop {size} px, /255, normalise (mean, std); "
                            "softmax of the logits gives the class probabilities",
+                tta=tta, postprocess=("the mean of the softmax of the image's logits and of its mirror image's (flipped left-right), "
+                                      "as the run was evaluated" if tta else "none"),
                 files={k: Path(v).name for k, v in files.items()}, max_abs_diff=diff)
     (out/'model.json').write_text(json.dumps(meta, indent=2))
     bad = {k: v for k, v in diff.items() if v is not None and not v <= atol}

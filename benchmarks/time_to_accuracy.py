@@ -1,0 +1,180 @@
+"""Time to accuracy (issue #19): what a recipe reaches, against the wall-clock minutes it costs, on this machine.
+
+Usage:
+  python benchmarks/time_to_accuracy.py RECIPE [--seed 0] [--set FIELD=VALUE ...] [--threads N] [DATA_DIR]
+  python benchmarks/time_to_accuracy.py --from-run RUN_DIR --recipe NAME   (a committed run folder, not re-run)
+  python benchmarks/time_to_accuracy.py --summary                          (the table and figure of every result)
+
+RECIPE is a preset (`cpu`, `long`, ...) or one of the recipes below (`RECIPES`): the naive 40-line recipe
+written with the project's own model, the researchers' question asked at equal minutes (`cpu_none`: the cpu
+preset with `attention='none'`), and the explorations kept for the record. `--set` changes fields of it
+(JSON values: `--set ema=0.999 --set augment='{"jitter": 0.1}'`). A run trains the recipe from scratch (a
+fresh run folder under runs/time_to_accuracy/), then evaluates its model on the validation and the test
+split, with the recipe's own test side and test-time augmentation, and times each part:
+
+- setup: finding, auditing and splitting the data and building (or reusing) the decoded-image cache: a one-off;
+- training: the passes over the training and validation images, epoch by epoch (the run's history);
+- evaluation: the test split's predictions and metrics.
+
+Writes benchmarks/results/time_to_accuracy/<recipe>-s<seed>.csv (one row per epoch: cumulative minutes,
+validation accuracy and macro F1, training side; then one row per evaluated split) and .txt (the record of
+the run: machine, threads, load at start and end, git state). `--summary` reads every such file and writes
+time_to_accuracy.csv (one row per run) and time_to_accuracy.png (validation accuracy against minutes).
+Minutes compare only between runs of the same day: each run's row names the naive recipe's minutes measured
+the same day, when there is such a run."""
+from __future__ import annotations
+import argparse, json, sys, time
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _record import Record, RESULTS, ROOT
+
+OUT = RESULTS/'time_to_accuracy'
+CROP_64_OF_73 = (64 / 73) ** 2   # the area of a 64 px crop of the 73 px square that a 64 px input is cut from
+
+# recipes that are not presets, as fields over a preset: (preset, fields)
+RECIPES = {
+    # what a user writes in 40 lines: 64 px random crops of the ~72 px square, flips, AdamW one-cycle to 2e-3,
+    # label smoothing 0.1, batch 64, 6 epochs on all of train + val, fp32 (the issue's naive recipe, our model)
+    'naive': ('full', dict(img_size=64, batch_size=64, epochs=6, lr=2e-3, scheduler='onecycle', label_smoothing=0.1,
+                           augment=dict(scale=(CROP_64_OF_73, CROP_64_OF_73), ratio=(1.0, 1.0), jitter=0.0),
+                           refit=True, patience=None, amp=False)),
+    # the researchers' question at equal minutes: the cpu preset without attention
+    'cpu_none': ('cpu', dict(attention='none')),
+    # the cpu preset before issue #19 (96 px, 16 epochs, cosine)
+    'old_cpu': ('full', dict(img_size=96, epochs=16, batch_size=64, lr=2e-3, scheduler='cosine', label_smoothing=0.1, patience=5)),
+}
+
+def recipe_config(name:str, sets:list):
+    "The config of a recipe or preset, with `--set` fields applied."
+    from waste_cbam.config import preset, PRESETS
+    if name in RECIPES: base, kw = RECIPES[name]
+    elif name in PRESETS: base, kw = name, {}
+    else: sys.exit(f"Unknown recipe {name!r}: a preset ({', '.join(PRESETS)}) or one of {', '.join(RECIPES)}.")
+    kw = dict(kw)
+    for s in sets:
+        k, _, v = s.partition('=')
+        try: kw[k] = json.loads(v)
+        except json.JSONDecodeError: kw[k] = v
+        if k == 'pool': kw[k] = tuple(kw[k])
+    return preset(base, **kw)
+
+def curve_rows(h, recipe, seed):
+    "One row per epoch of a history: cumulative training minutes, validation accuracy and F1, training side."
+    return [dict(recipe=recipe, seed=seed, kind='epoch', epoch=int(r.epoch), minutes=r.total_time / 60, val_acc=r.val_acc,
+                 val_f1=r.val_f1, train_size=getattr(r, 'train_size', None), lr=r.lr) for r in h.itertuples()]
+
+def split_row(recipe, seed, split, m, minutes, seconds):
+    "One row of an evaluated split: its metrics, the minutes of training before it, the seconds it took."
+    per = {f"f1_{c}": v['f1'] for c, v in m['per_class'].items()}
+    return dict(recipe=recipe, seed=seed, kind=split, minutes=minutes, accuracy=m['accuracy'], f1_macro=m['f1_macro'],
+                eval_seconds=seconds, n=m['n'], img_size=m.get('img_size'), tta=m.get('tta')) | per
+
+def train_and_evaluate(a):
+    import torch
+    from waste_cbam.trainer import Trainer, data_for
+    from waste_cbam.evaluation import evaluate
+    if a.threads: torch.set_num_threads(a.threads)
+    cfg = recipe_config(a.recipe, a.set)
+    name = f"{a.recipe}-s{a.seed}" + (f"-{a.tag}" if a.tag else '')
+    cfg = cfg.replace(data=a.data_dir or cfg.data, seed=a.seed, out_dir=str(ROOT/'runs'/'time_to_accuracy'), name=name)
+    with Record(f'time_to_accuracy/{name}', what=f"recipe {a.recipe} (seed {a.seed}): validation accuracy against wall-clock minutes, then test") as rec:
+        print(f"config: {cfg.to_json()}")
+        t0 = time.perf_counter(); data = data_for(cfg); setup = time.perf_counter() - t0
+        print(f"setup (data, audit, split, image cache): {setup:.0f} s; {len(data.train.dataset)} training images, "
+              f"{len(data.train)} steps an epoch")
+        t = Trainer(cfg, data=data, progress=True)
+        t0 = time.perf_counter(); h = t.fit(); fit_wall = time.perf_counter() - t0
+        rows = curve_rows(h, a.recipe, a.seed)
+        train_min = h.total_time.iloc[-1] / 60
+        print(f"training: {len(h)} epochs, {train_min:.2f} min recorded ({fit_wall / 60:.2f} min of wall time with checkpoints), "
+              f"status {t.status}")
+        for split in ('val', 'test'):
+            t0 = time.perf_counter(); ev = evaluate(t.run_dir, split, batch_size=128, figures=split == 'test')
+            secs = time.perf_counter() - t0
+            m = t.run.metrics(split)
+            rows.append(split_row(a.recipe, a.seed, split, m, fit_wall / 60, secs))
+            print(f"{split}: accuracy {ev.metrics['accuracy']:.4f}, macro F1 {ev.metrics['f1_macro']:.4f}, "
+                  + ', '.join(f"F1 {c} {v['f1']:.4f}" for c, v in ev.metrics['per_class'].items())
+                  + f" ({secs:.0f} s, {m.get('img_size')} px, tta {m.get('tta')})")
+        total = fit_wall / 60 + rows[-1]['eval_seconds'] / 60
+        print(f"minutes: training {fit_wall / 60:.2f} + test evaluation {rows[-1]['eval_seconds'] / 60:.2f} = {total:.2f} "
+              f"(setup {setup / 60:.2f} once)")
+        for r in rows: r.update(setup_minutes=setup / 60, total_minutes=total, status=t.status, run_dir=str(t.run_dir))
+        rec.save(rows, recipe=a.recipe, seed=a.seed, data=str(cfg.data), threads=torch.get_num_threads())
+
+def from_run(a):
+    "The curve and test metrics of a committed run folder (its minutes are those of its own machine and day)."
+    from waste_cbam.run import Run
+    run = Run(a.from_run)
+    h, cfg = run.history(), run.config()
+    with Record(f'time_to_accuracy/{a.recipe}-s{cfg.seed}', what=f"recipe {a.recipe}: read from the run folder {run.path} (not re-run)") as rec:
+        rows = curve_rows(h, a.recipe, cfg.seed)
+        for split in ('val', 'test'):
+            if (m := run.metrics(split)) is not None:
+                rows.append(split_row(a.recipe, cfg.seed, split, m, h.total_time.iloc[-1] / 60, None))
+        for r in rows: r.update(total_minutes=h.total_time.iloc[-1] / 60, status=run.status, run_dir=str(run.path))
+        print(f"{a.recipe} from {run.path}: {len(h)} epochs, {h.total_time.iloc[-1] / 60:.1f} min recorded there, "
+              f"final val_acc {h.val_acc.iloc[-1]:.4f}")
+        rec.save(rows, recipe=a.recipe, source=str(run.path), note='minutes of the machine and day that made the run folder')
+
+def _date(txt:Path)->str:
+    "The day a result was measured, from its record."
+    for line in txt.read_text().splitlines():
+        if line.startswith('# date: '): return line[8:18]
+    return ''
+
+def summary(a):
+    "One row per run (with the naive recipe's minutes of the same day) and the figure of every curve."
+    import pandas as pd, matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    runs = []
+    for f in sorted(OUT.glob('*.csv')):
+        if f.name == 'time_to_accuracy.csv': continue
+        d = pd.read_csv(f); d['result'] = f.stem; d['day'] = _date(f.with_suffix('.txt'))
+        runs.append(d)
+    if not runs: sys.exit(f"No results in {OUT}: run a recipe first.")
+    allr = pd.concat(runs, ignore_index=True)
+    naive = allr[(allr.recipe == 'naive') & (allr.kind == 'test')].groupby('day').total_minutes.mean()
+    rows = []
+    for res, d in allr.groupby('result', sort=False):
+        ep, te, va = d[d.kind == 'epoch'], d[d.kind == 'test'], d[d.kind == 'val']
+        row = dict(result=res, recipe=d.recipe.iloc[0], seed=d.seed.iloc[0], day=d.day.iloc[0], epochs=len(ep),
+                   train_minutes=ep.minutes.max(), total_minutes=d.total_minutes.iloc[0],
+                   naive_minutes_same_day=naive.get(d.day.iloc[0]))
+        for k, s in (('val', va), ('test', te)):
+            if len(s):
+                r = s.iloc[0]
+                row |= {f'{k}_acc': r.accuracy, f'{k}_f1': r.f1_macro} | {f'{k}_{c}': r[c] for c in s.columns if c.startswith('f1_') and c != 'f1_macro' and pd.notna(r[c])}
+        rows.append(row)
+    tab = pd.DataFrame(rows)
+    tab['budget_ratio'] = tab.total_minutes / tab.naive_minutes_same_day
+    tab.to_csv(OUT/'time_to_accuracy.csv', index=False)
+    print(tab.round(4).to_string(index=False))
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for i, (recipe, d) in enumerate(allr[allr.kind == 'epoch'].groupby('recipe')):
+        for j, (res, e) in enumerate(d.groupby('result')):
+            ax.plot(e.minutes, e.val_acc, 'o-', ms=3, color=f'C{i}', alpha=0.8, label=recipe if j == 0 else None)
+    ax.set(xlabel='training minutes (cumulative, 2 cores unless the record says otherwise)', ylabel='validation accuracy',
+           title='Time to accuracy: validation accuracy after each epoch', ylim=(0.75, 0.95))
+    ax.axhline(0.925, color='grey', ls=':', lw=1); ax.grid(alpha=0.3); ax.legend()
+    fig.tight_layout(); fig.savefig(OUT/'time_to_accuracy.png', dpi=110)
+    print(f"wrote {OUT/'time_to_accuracy.csv'} and {OUT/'time_to_accuracy.png'}")
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('recipe', nargs='?', help='a preset or a name in RECIPES')
+    p.add_argument('data_dir', nargs='?', default='', help="data folder; '' = $WASTE_CBAM_DATA")
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--set', action='append', default=[], metavar='FIELD=VALUE', help='a config field (JSON value), repeatable')
+    p.add_argument('--tag', default='', help='added to the result name (explorations of one recipe)')
+    p.add_argument('--threads', type=int, default=0, help='torch threads (0: torch default, all cores)')
+    p.add_argument('--from-run', help='read a run folder instead of training')
+    p.add_argument('--summary', action='store_true', help='summarise every result')
+    a = p.parse_args()
+    if a.summary: summary(a)
+    elif a.from_run:
+        if not a.recipe: sys.exit('--from-run needs --recipe NAME (positional)')
+        from_run(a)
+    elif a.recipe: train_and_evaluate(a)
+    else: p.error('give a recipe, --from-run or --summary')
