@@ -40,6 +40,10 @@ RECIPES = {
                            refit=True, patience=None, amp=False)),
     # the researchers' question at equal minutes: the cpu preset without attention
     'cpu_none': ('cpu', dict(attention='none')),
+    # explorations of the new cpu preset, kept for the record (each chosen on validation)
+    'cpu_a': ('full', dict(img_size=128, min_size=64, size_ramp=0.8, test_size=160, epochs=18, batch_size=64, lr=2e-3,
+                           scheduler='linear', warmup=0.03, label_smoothing=0.1, augment=dict(scale=(0.5, 1.0)), ema=0.999,
+                           bn_images=2048, tta=True, patience=None)),
     # the cpu preset before issue #19 (96 px, 16 epochs, cosine)
     'old_cpu': ('full', dict(img_size=96, epochs=16, batch_size=64, lr=2e-3, scheduler='cosine', label_smoothing=0.1, patience=5)),
 }

@@ -112,6 +112,8 @@ class Trainer:
         if data is None and self.world > 1 and self.main: dist.barrier()
         if self.world > 1: self.data.shard(self.rank, self.world)
         self.classes = self.data.classes
+        for split, dl in self.data.loaders.items():   # the config's sides, whatever an earlier run left on shared loaders
+            dl.tfm.size = cfg.img_size if split == 'train' else cfg.eval_size
         self.data.to(self.device)
         self.run = Run.of(cfg.replace(name=cfg.name or self.default_name(cfg)))
         self.model = build_model(cfg, len(self.classes)).to(self.device)   # the plain module: checkpoints, evaluation
@@ -402,7 +404,7 @@ class Recorder(Callback):
         t, secs = self.trainer, time.perf_counter() - self.t0
         t.train_seconds += secs
         row = dict(epoch=t.epoch, **{f'train_{k}': v for k, v in self.train.items()}, **{f'val_{k}': v for k, v in self.val.items()},
-                   train_size=self.data.train.tfm.size, lr=self.lr, epoch_time=secs, data_wait=self.data_wait, total_time=t.train_seconds)
+                   train_size=self.data.train.tfm.size, val_size=self.data.val.tfm.size, lr=self.lr, epoch_time=secs, data_wait=self.data_wait, total_time=t.train_seconds)
         t.history.append(row)
         v, lower = row[self.cfg.monitor], lower_is_better(self.cfg.monitor)
         # with `refit` the validation images are trained on: the last epoch is the model, not the best-scoring one
@@ -476,9 +478,13 @@ def train_side(cfg:TrainConfig, # the run's config
     return max(cfg.min_size, int(cfg.min_size + (cfg.img_size - cfg.min_size) * pct / cfg.size_ramp) // 16 * 16)
 
 class ProgressiveResize(Callback):
-    "Progressive resizing: each epoch trains at `train_side(cfg, pct)`, the training loader resizing the cached squares."
+    """Progressive resizing: each epoch trains at `train_side(cfg, pct)`, the loaders resizing the cached squares, and
+    is validated at that side too (cheap, and the side its BatchNorm statistics are of), except the last epoch,
+    which is validated at the side the model is evaluated at (`eval_size`)."""
     order = -45
-    def before_epoch(self): self.data.train.tfm.size = train_side(self.cfg, self.pct)
+    def before_epoch(self): self.data.train.tfm.size = self.data.val.tfm.size = train_side(self.cfg, self.pct)
+    def after_train(self):
+        if self.final_epoch: self.data.val.tfm.size = self.cfg.eval_size
 
 def _ema_update(decay:float):
     "AveragedModel's update of an EMA with timm's warm-up: decay `min(decay, (1 + n) / (10 + n))` at the n-th update."

@@ -1,0 +1,74 @@
+"""The evaluation-time ingredients of a finished run, measured on one trained model (issue #19): which weights
+(the moving average or the trained weights), which test side, with or without re-estimated BatchNorm statistics
+(FixRes), with or without the mirror image (test-time augmentation).
+
+Usage: python benchmarks/eval_ingredients.py RUN_DIR [--sides 128 144 160] [--split val] [--bn-images 2048]
+
+The run must have been trained with `ema` (so its last.pt keeps both weights) and a cache side that serves the
+largest side asked for (`test_size` at least that large). Each combination is a model state (weights x side x
+BatchNorm statistics) evaluated once on the split with and without its mirror images, so the table has
+2 x len(sides) x 2 x 2 rows. Choices are made on validation; run it on the test split only for the record.
+
+Writes benchmarks/results/eval_ingredients/<run>-<split>.csv and .txt."""
+from __future__ import annotations
+import argparse, copy, sys, time
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _record import Record
+
+def main(a):
+    import torch
+    from sklearn.metrics import f1_score
+    from torch.optim.swa_utils import update_bn
+    from waste_cbam.run import Run
+    from waste_cbam.models import build_model
+    from waste_cbam.data import get_dataloaders
+    from waste_cbam.evaluation import class_probs
+    run = Run(a.run_dir)
+    cfg, state = run.config(), run.load_state('last')
+    live = state.get('callbacks', {}).get('EMA', {}).get('live')
+    weights = {'ema': state['model']} | ({'trained': live} if live is not None else {})
+    data = get_dataloaders(run.index(), size=cfg.img_size, test_size=max(a.sides), batch_size=128, cache=cfg.cache,
+                           splits=('train', a.split), refit=cfg.refit, verbose=False)
+    ds, ev = data.train.dataset, data[a.split]
+    idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(cfg.seed))[:a.bn_images].sort().values
+    amp = dict(device_type='cpu', dtype=torch.bfloat16, enabled=cfg.amp)
+    rows = []
+    with Record(f'eval_ingredients/{run.name}-{a.split}', what=f"evaluation-time ingredients of {run.path} on its {a.split} split") as rec:
+        print(f"{run.path}: weights {list(weights)}, sides {a.sides}, BatchNorm re-estimated on {len(idx)} training images")
+        for wname, w in weights.items():
+            base = build_model(cfg, len(data.classes)); base.load_state_dict(w); base.eval()
+            for side in a.sides:
+                ev.tfm.size = side
+                for fix in (False, True):
+                    m = copy.deepcopy(base)
+                    t0 = time.perf_counter()
+                    if fix:
+                        def batches():
+                            for b in idx.split(128):
+                                xb, _ = ds.__getitems__(b.tolist())
+                                yield ev.tfm(xb)
+                        with torch.autocast(**amp): update_bn(batches(), m)
+                        m.eval()
+                    ys, p1, p2 = [], [], []
+                    for xb, yb in ev:
+                        p1.append(class_probs(m, xb, amp=cfg.amp)); p2.append(class_probs(m, xb, amp=cfg.amp, tta=True)); ys.append(yb)
+                    y = torch.cat(ys).numpy()
+                    for tta, p in ((False, p1), (True, p2)):
+                        pred = torch.cat(p).argmax(1).numpy()
+                        per = f1_score(y, pred, average=None)
+                        rows.append(dict(weights=wname, side=side, bn_fixed=fix, tta=tta, accuracy=float((pred == y).mean()),
+                                         f1_macro=float(per.mean()), **{f'f1_{c}': float(v) for c, v in zip(data.classes, per)},
+                                         seconds=time.perf_counter() - t0))
+                        r = rows[-1]
+                        print(f"{wname:8s} {side:4d} px  BN {'re-estimated' if fix else 'as trained  '}  tta {str(tta):5s}: "
+                              f"accuracy {r['accuracy']:.4f}, macro F1 {r['f1_macro']:.4f}")
+        rec.save(rows, run=str(run.path), split=a.split, bn_images=len(idx))
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('run_dir')
+    p.add_argument('--sides', type=int, nargs='+', default=[128, 144, 160])
+    p.add_argument('--split', default='val')
+    p.add_argument('--bn-images', type=int, default=2048)
+    main(p.parse_args())
