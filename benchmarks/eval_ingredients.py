@@ -4,7 +4,7 @@
 
 Usage: python benchmarks/eval_ingredients.py RUN_DIR [--sides 128 144 160] [--split val] [--bn-images 2048]
 
-The run must have been trained with `ema` (so its last.pt keeps both weights) and a cache side that serves the
+The run must have been trained with `ema` (so its last.pt keeps both weights and the average's own statistics) and a cache side that serves the
 largest side asked for (`test_size` at least that large). Each combination is a model state (weights x side x
 BatchNorm statistics) evaluated once on the split with and without its mirror images, so the table has
 2 x len(sides) x 2 x 2 rows. Choices are made on validation; run it on the test split only for the record.
@@ -26,8 +26,12 @@ def main(a):
     from waste_cbam.evaluation import class_probs
     run = Run(a.run_dir)
     cfg, state = run.config(), run.load_state('last')
-    live = state.get('callbacks', {}).get('EMA', {}).get('live')
-    weights = {'ema': state['model']} | ({'trained': live} if live is not None else {})
+    ema = state.get('callbacks', {}).get('EMA', {})
+    if not ema: sys.exit(f"{run.path} was not trained with `ema`: its last.pt keeps one set of weights only.")
+    # the average as the callback kept it (its BatchNorm statistics averaged too; the checkpoint's model may have
+    # had them re-estimated by FixBN), and the weights being trained
+    avg = {k.removeprefix('module.'): v for k, v in ema['avg'].items() if k != 'n_averaged'}
+    weights = {'ema': avg, 'trained': ema['live']}
     data = get_dataloaders(run.index(), size=cfg.img_size, test_size=max(a.sides), batch_size=128, cache=cfg.cache,
                            splits=('train', a.split), refit=cfg.refit, verbose=False)
     ds, ev = data.train.dataset, data[a.split]

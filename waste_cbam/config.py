@@ -48,7 +48,7 @@ class TrainConfig:
     "Everything that defines a training run; the defaults are the researchers' specification."
     # data
     data:str = option('', "data folder (any layout of chapter 00) or an index.csv; '' = $WASTE_CBAM_DATA", data='index', hashed='always')
-    img_size:int = option(224, 'model input side, px (the last one, with progressive resizing)', data='size', hashed='always', low=16)
+    img_size:int = option(224, 'model input side, px', data='size', hashed='always', low=16)
     test_size:int|None = option(None, 'input side of validation, test and prediction, px (FixRes: larger than img_size); None = img_size',
                                 data='test_size', low=16)
     batch_size:int = option(32, 'images per batch', data='batch_size', hashed='always', low=1)

@@ -310,7 +310,8 @@ class Clock(Callback):
     """The share of training done, `trainer.pct` in [0, 1], which the 'linear' schedule and progressive resizing
     follow: of the optimiser steps of `epochs` epochs, or with `time_budget` of its minutes (the epochs done, the
     current one so far, and one validation pass still to come). With a budget, the training pass ends once it is
-    spent, the epoch is validated and recorded, and the run ends (status 'completed'). `trainer.final_epoch`
+    spent (or the epoch ends when no more training would fit), the epoch is validated and recorded, and the run
+    ends (status 'completed'). `trainer.final_epoch`
     says, from the end of a training pass, whether it was the last. Several processes follow the main one's clock."""
     order = -60
     def __init__(self): self.val_seconds, self.spent = 0.0, False
@@ -331,8 +332,12 @@ class Clock(Callback):
         self.trainer.pct = self._pct(self.iter)
         if self.cfg.time_budget and self.pct >= 1: self.spent = True; raise CancelEpochException()
     def after_train(self):
+        t, c = self.trainer, self.cfg
         self.v0 = time.perf_counter()   # what follows until the next epoch is validation (and what comes with it)
-        self.trainer.final_epoch = self.spent or self.epoch + 1 >= self.cfg.epochs
+        # with a budget, this epoch is also the last when no training would fit after its validation (twice the
+        # last one's time: validation grows with progressive resizing), so the last epoch is known as it ends
+        if c.time_budget and t._broadcast(t.train_seconds + self.v0 - self.t0 + 2 * self.val_seconds) >= 60 * c.time_budget: self.spent = True
+        t.final_epoch = self.spent or self.epoch + 1 >= c.epochs
     def after_validate(self): self.val_seconds = time.perf_counter() - self.v0
 
 def linear_lr(pct:float,    # share of training done, in [0, 1]
@@ -485,6 +490,8 @@ class ProgressiveResize(Callback):
     def before_epoch(self): self.data.train.tfm.size = self.data.val.tfm.size = train_side(self.cfg, self.pct)
     def after_train(self):
         if self.final_epoch: self.data.val.tfm.size = self.cfg.eval_size
+    def after_fit(self):   # however the run ended, the loaders are left at the config's sides
+        self.data.train.tfm.size, self.data.val.tfm.size = self.cfg.img_size, self.cfg.eval_size
 
 def _ema_update(decay:float):
     "AveragedModel's update of an EMA with timm's warm-up: decay `min(decay, (1 + n) / (10 + n))` at the n-th update."
