@@ -3,7 +3,7 @@ budget of minutes, several seeds each, with paired confidence intervals against 
 
 Usage: python benchmarks/recipe_ablation.py [RECIPE] [--budget 10] [--seeds 0 1 2] [--variants ...] [DATA_DIR]
 
-RECIPE (default `cpu`) is a preset or a recipe of time_to_accuracy.py. Every run gets `time_budget` minutes of
+RECIPE (default `cpu_b`, until it becomes the `cpu` preset) is a preset or a recipe of time_to_accuracy.py. Every run gets `time_budget` minutes of
 training ('linear' schedule, the clock ending it), so each variant is compared at equal minutes: a variant
 without progressive resizing trains fewer, larger epochs in the same time. The ingredients that act only when a
 model is evaluated (the moving average's weights, the test side with FixRes statistics, the mirror image) need no
@@ -34,7 +34,8 @@ def main(a):
     import pandas as pd
     from waste_cbam.baselines import run_variants, paired_comparison, select
     from waste_cbam.evaluation import stored_metrics
-    base = recipe_config(a.recipe, []).replace(time_budget=a.budget, scheduler='linear', epochs=1000, patience=None,
+    # trained on the training split only (`refit` off), so that validation can judge
+    base = recipe_config(a.recipe, []).replace(time_budget=a.budget, scheduler='linear', epochs=1000, patience=None, refit=False,
                                                data=a.data_dir or recipe_config(a.recipe, []).data)
     variants = select(VARIANTS, a.variants, 'recipe ablation')
     with Record('recipe_ablation', what=f"recipe {a.recipe}, each ingredient removed, {a.budget} minutes a run, seeds {a.seeds}") as rec:
@@ -56,7 +57,7 @@ def main(a):
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('recipe', nargs='?', default='cpu')
+    p.add_argument('recipe', nargs='?', default='cpu_b')
     p.add_argument('data_dir', nargs='?', default='')
     p.add_argument('--budget', type=float, default=10.0, help='minutes of training a run')
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
