@@ -3,15 +3,18 @@
 (FixRes), with or without the mirror image (test-time augmentation).
 
 Usage: python benchmarks/eval_ingredients.py RUN_DIR [--sides 128 144 160] [--split val] [--bn-images 2048]
+       [--weights ema trained] [--bn as_trained fixed] [--tag TAG]
 
 The run must have been trained with `ema` (so its last.pt keeps both weights and the average's own statistics) and a cache side that serves the
 largest side asked for (`test_size` at least that large). Each combination is a model state (weights x side x
 BatchNorm statistics) evaluated once on the split with and without its mirror images, so the table has
-2 x len(sides) x 2 x 2 rows. Choices are made on validation; run it on the test split only for the record.
+2 x len(sides) x 2 x 2 rows; then, for each weights and statistics, the mirror-image probabilities averaged over
+several sides (two-scale test-time augmentation: each pair of sides, and all of them), rows whose side reads
+'128+160'. Choices are made on validation; run it on the test split only for the record.
 
-Writes benchmarks/results/eval_ingredients/<run>-<split>.csv and .txt."""
+Writes benchmarks/results/eval_ingredients/<run>-<split>[-<tag>].csv and .txt."""
 from __future__ import annotations
-import argparse, copy, sys, time
+import argparse, copy, itertools, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _record import Record
@@ -31,20 +34,26 @@ def main(a):
     # the average as the callback kept it (its BatchNorm statistics averaged too; the checkpoint's model may have
     # had them re-estimated by FixBN), and the weights being trained
     avg = {k.removeprefix('module.'): v for k, v in ema['avg'].items() if k != 'n_averaged'}
-    weights = {'ema': avg, 'trained': ema['live']}
+    weights = {k: v for k, v in (('ema', avg), ('trained', ema['live'])) if k in a.weights}
     data = get_dataloaders(run.index(), size=cfg.img_size, test_size=max(a.sides), batch_size=128, cache=cfg.cache,
                            splits=('train', a.split), refit=cfg.refit, verbose=False)
     ds, ev = data.train.dataset, data[a.split]
     idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(cfg.seed))[:a.bn_images].sort().values
     amp = dict(device_type='cpu', dtype=torch.bfloat16, enabled=cfg.amp)
-    rows = []
-    with Record(f'eval_ingredients/{run.name}-{a.split}', what=f"evaluation-time ingredients of {run.path} on its {a.split} split") as rec:
+    rows, probs = [], {}
+    def row(wname, side, fix, tta, p, y, secs):
+        pred = p.argmax(1).numpy(); per = f1_score(y, pred, average=None)
+        rows.append(dict(weights=wname, side=side, bn_fixed=fix, tta=tta, accuracy=float((pred == y).mean()),
+                         f1_macro=float(per.mean()), **{f'f1_{c}': float(v) for c, v in zip(data.classes, per)}, seconds=secs))
+        print(f"{wname:8s} {side:>11s} px  BN {'re-estimated' if fix else 'as trained  '}  tta {str(tta):5s}: "
+              f"accuracy {rows[-1]['accuracy']:.4f}, macro F1 {rows[-1]['f1_macro']:.4f}", flush=True)
+    with Record(f'eval_ingredients/{run.name}-{a.split}' + (f'-{a.tag}' if a.tag else ''), what=f"evaluation-time ingredients of {run.path} on its {a.split} split") as rec:
         print(f"{run.path}: weights {list(weights)}, sides {a.sides}, BatchNorm re-estimated on {len(idx)} training images")
         for wname, w in weights.items():
             base = build_model(cfg, len(data.classes)); base.load_state_dict(w); base.eval()
             for side in a.sides:
                 ev.tfm.size = side
-                for fix in (False, True):
+                for fix in [f == 'fixed' for f in a.bn]:
                     m = copy.deepcopy(base)
                     t0 = time.perf_counter()
                     if fix:
@@ -57,16 +66,15 @@ def main(a):
                     ys, p1, p2 = [], [], []
                     for xb, yb in ev:
                         p1.append(class_probs(m, xb, amp=cfg.amp)); p2.append(class_probs(m, xb, amp=cfg.amp, tta=True)); ys.append(yb)
-                    y = torch.cat(ys).numpy()
-                    for tta, p in ((False, p1), (True, p2)):
-                        pred = torch.cat(p).argmax(1).numpy()
-                        per = f1_score(y, pred, average=None)
-                        rows.append(dict(weights=wname, side=side, bn_fixed=fix, tta=tta, accuracy=float((pred == y).mean()),
-                                         f1_macro=float(per.mean()), **{f'f1_{c}': float(v) for c, v in zip(data.classes, per)},
-                                         seconds=time.perf_counter() - t0))
-                        r = rows[-1]
-                        print(f"{wname:8s} {side:4d} px  BN {'re-estimated' if fix else 'as trained  '}  tta {str(tta):5s}: "
-                              f"accuracy {r['accuracy']:.4f}, macro F1 {r['f1_macro']:.4f}")
+                    y = torch.cat(ys).numpy(); secs = time.perf_counter() - t0
+                    probs[wname, side, fix] = torch.cat(p2)
+                    for tta, p in ((False, p1), (True, p2)): row(wname, str(side), fix, tta, torch.cat(p), y, secs)
+            # several sides: the mean of their mirror-image probabilities (the validation loader keeps its order)
+            for fix in [f == 'fixed' for f in a.bn]:
+                for k in range(2, len(a.sides) + 1):
+                    for sides in itertools.combinations(a.sides, k):
+                        p = sum(probs[wname, sd, fix] for sd in sides) / k
+                        row(wname, '+'.join(map(str, sides)), fix, True, p, y, None)
         rec.save(rows, run=str(run.path), split=a.split, bn_images=len(idx))
 
 if __name__ == '__main__':
@@ -75,4 +83,7 @@ if __name__ == '__main__':
     p.add_argument('--sides', type=int, nargs='+', default=[128, 144, 160])
     p.add_argument('--split', default='val')
     p.add_argument('--bn-images', type=int, default=2048)
+    p.add_argument('--weights', nargs='+', default=['ema', 'trained'], choices=['ema', 'trained'])
+    p.add_argument('--bn', nargs='+', default=['as_trained', 'fixed'], choices=['as_trained', 'fixed'], help='BatchNorm statistics')
+    p.add_argument('--tag', default='', help='added to the result name')
     main(p.parse_args())

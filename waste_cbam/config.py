@@ -104,6 +104,7 @@ class TrainConfig:
     tta:bool = option(False, 'test-time augmentation in evaluation and prediction: average the probabilities of each image and its mirror image')
     # stopping and record
     patience:int|None = option(10, 'early stopping: epochs without improvement of `monitor`; None = off', hashed='always', low=1)
+    val_every:int = option(1, 'validate every n-th epoch and always the last; 0 = only the last (with refit the others judge seen images)', low=0)
     monitor:str = option('val_f1', 'the history column that picks the best epoch; higher is better except for losses', hashed='always')
     seed:int = option(0, 'seed of initialisation, shuffling and augmentation', hashed='always')
     out_dir:str = option('runs', 'parent folder of run folders', hashed='blank')
@@ -162,6 +163,8 @@ def check(self:TrainConfig)->TrainConfig:
     if self.ema is not None and not 0 < self.ema < 1: raise ValueError(f"ema={self.ema} must be a decay in (0, 1), e.g. 0.999.")
     if self.refit and self.patience is not None:
         raise ValueError(f"refit trains on the validation images, so early stopping on them (patience={self.patience}) would judge seen data: set patience=None.")
+    if self.patience is not None and self.val_every != 1:
+        raise ValueError(f"early stopping (patience={self.patience}) counts validated epochs: set val_every=1, or patience=None.")
     return self
 TrainConfig.check = check
 

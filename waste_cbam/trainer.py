@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_trainer.ipynb #be101d71
 from __future__ import annotations
-import os, sys, json, time, random
+import os, sys, json, math, time, random
 from pathlib import Path
 
 import numpy as np
@@ -219,8 +219,15 @@ def _do_epoch(self:Trainer):
     self.dl, self.training = self.data.train, True; self.model.train()
     self._with_events(self._all_batches, 'train', CancelEpochException)
     self.dl, self.training = self.data.val, False; self.model.eval()
-    with torch.no_grad(): self._with_events(self._all_batches, 'validate', CancelEpochException)
+    if self.validates:
+        with torch.no_grad(): self._with_events(self._all_batches, 'validate', CancelEpochException)
     self.epoch += 1
+
+@patch(as_prop=True)
+def validates(self:Trainer)->bool:
+    "Whether the current epoch is validated: every `val_every`-th and the last (`final_epoch`, known once its training pass ends)."
+    n = self.cfg.val_every
+    return self.final_epoch or (n > 0 and (self.epoch + 1) % n == 0)
 
 @patch
 def _all_batches(self:Trainer):
@@ -378,12 +385,13 @@ class Recorder(Callback):
     non-finite training loss ends the run (`NonFiniteLoss`, status 'diverged') at the end of its epoch's
     training pass; the checkpoints are those of the epoch before."""
     order = -30
-    def before_epoch(self): self.t0, self.lr = time.perf_counter(), self.opt.param_groups[0]['lr']
+    def before_epoch(self): self.t0, self.lr, self.val, self.val_time = time.perf_counter(), self.opt.param_groups[0]['lr'], None, 0.0
     def _reset(self):
         dev = self.device
         self.tot, self.bad, self.ys, self.ps, self.wait = torch.zeros((), device=dev), torch.zeros((), device=dev), [], [], 0.0
         self.t_last = time.perf_counter()
-    before_train = before_validate = _reset
+    before_train = _reset
+    def before_validate(self): self._reset(); self.v0 = self.t_last
     def before_batch(self): self.wait += time.perf_counter() - self.t_last
     def after_batch(self):
         loss = self.loss.detach().float()
@@ -405,15 +413,20 @@ class Recorder(Callback):
         m, y, p = self._metrics()
         per = f1_score(y, p, average=None, labels=list(range(len(self.classes))), zero_division=0)
         self.val = m | {f'f1_{c}': float(v) for c, v in zip(self.classes, per)}
+        self.val_time = time.perf_counter() - self.v0
     def after_epoch(self):
         t, secs = self.trainer, time.perf_counter() - self.t0
         t.train_seconds += secs
-        row = dict(epoch=t.epoch, **{f'train_{k}': v for k, v in self.train.items()}, **{f'val_{k}': v for k, v in self.val.items()},
-                   train_size=self.data.train.tfm.size, val_size=self.data.val.tfm.size, lr=self.lr, epoch_time=secs, data_wait=self.data_wait, total_time=t.train_seconds)
+        # an epoch not validated (`val_every`) has NaN validation metrics and no validation side
+        val = self.val or dict.fromkeys(['loss', 'acc', 'f1', *(f'f1_{c}' for c in self.classes)], float('nan'))
+        row = dict(epoch=t.epoch, **{f'train_{k}': v for k, v in self.train.items()}, **{f'val_{k}': v for k, v in val.items()},
+                   train_size=self.data.train.tfm.size, val_size=self.data.val.tfm.size if self.val else None, lr=self.lr,
+                   epoch_time=secs, data_wait=self.data_wait, val_time=self.val_time, total_time=t.train_seconds)
         t.history.append(row)
         v, lower = row[self.cfg.monitor], lower_is_better(self.cfg.monitor)
-        # with `refit` the validation images are trained on: the last epoch is the model, not the best-scoring one
-        t.improved = self.cfg.refit or t.best is None or (v < t.best if lower else v > t.best)
+        # with `refit` the validation images are trained on: the last epoch is the model, not the best-scoring one;
+        # otherwise only an epoch with a score can be the best
+        t.improved = self.cfg.refit or (not math.isnan(v) and (t.best is None or (v < t.best if lower else v > t.best)))
         if t.improved: t.best, t.best_epoch = v, t.epoch
 
 @patch
