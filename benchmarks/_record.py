@@ -89,6 +89,7 @@ class Record:
     def __enter__(self):
         self.start, self.t0, self.cpu0 = datetime.datetime.now(), time.perf_counter(), os.times()
         self.load0, self.busy0 = _load(), busy_processes()
+        self.code = git_state()   # at the start: the code that ran (files edited during a long run change nothing)
         self.tee = _Tee(sys.stdout); sys.stdout = self.tee
         return self
 
@@ -110,7 +111,7 @@ class Record:
                 f"# environment: {env}",
                 f"# date: {self.start.isoformat(timespec='seconds')} to "
                 f"{datetime.datetime.now().isoformat(timespec='seconds')} ({wall:.0f} s)",
-                f"# code: {git_state()}",
+                f"# code: {self.code} at the start" + ('' if git_state() == self.code else f"; {git_state()} at the end"),
                 f"# CPU: {cpu_line}",
                 f"# GPU: {gpu_line}",
                 f"# software: {_versions()}",
