@@ -27,6 +27,7 @@ def main(a):
     from waste_cbam.models import build_model
     from waste_cbam.data import get_dataloaders
     from waste_cbam.evaluation import class_probs
+    from waste_cbam.trainer import fixres_batches
     run = Run(a.run_dir)
     cfg, state = run.config(), run.load_state('last')
     ema = state.get('callbacks', {}).get('EMA', {})
@@ -38,7 +39,6 @@ def main(a):
     data = get_dataloaders(run.index(), size=cfg.img_size, test_size=max(a.sides), batch_size=128, cache=cfg.cache,
                            splits=('train', a.split), refit=cfg.refit, verbose=False)
     ds, ev = data.train.dataset, data[a.split]
-    idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(cfg.seed))[:a.bn_images].sort().values
     amp = dict(device_type='cpu', dtype=torch.bfloat16, enabled=cfg.amp)
     rows, probs = [], {}
     def row(wname, side, fix, tta, p, y, secs):
@@ -48,7 +48,7 @@ def main(a):
         print(f"{wname:8s} {side:>11s} px  BN {'re-estimated' if fix else 'as trained  '}  tta {str(tta):5s}: "
               f"accuracy {rows[-1]['accuracy']:.4f}, macro F1 {rows[-1]['f1_macro']:.4f}", flush=True)
     with Record(f'eval_ingredients/{run.name}-{a.split}' + (f'-{a.tag}' if a.tag else ''), what=f"evaluation-time ingredients of {run.path} on its {a.split} split") as rec:
-        print(f"{run.path}: weights {list(weights)}, sides {a.sides}, BatchNorm re-estimated on {len(idx)} training images")
+        print(f"{run.path}: weights {list(weights)}, sides {a.sides}, BatchNorm re-estimated on {min(a.bn_images, len(ds))} training images")
         for wname, w in weights.items():
             base = build_model(cfg, len(data.classes)); base.load_state_dict(w); base.eval()
             for side in a.sides:
@@ -57,11 +57,7 @@ def main(a):
                     m = copy.deepcopy(base)
                     t0 = time.perf_counter()
                     if fix:
-                        def batches():
-                            for b in idx.split(128):
-                                xb, _ = ds.__getitems__(b.tolist())
-                                yield ev.tfm(xb)
-                        with torch.autocast(**amp): update_bn(batches(), m)
+                        with torch.autocast(**amp): update_bn(fixres_batches(ds, ev.tfm, a.bn_images, cfg.seed, 128), m)
                         m.eval()
                     ys, p1, p2 = [], [], []
                     for xb, yb in ev:
@@ -75,7 +71,7 @@ def main(a):
                     for sides in itertools.combinations(a.sides, k):
                         p = sum(probs[wname, sd, fix] for sd in sides) / k
                         row(wname, '+'.join(map(str, sides)), fix, True, p, y, None)
-        rec.save(rows, run=str(run.path), split=a.split, bn_images=len(idx))
+        rec.save(rows, run=str(run.path), split=a.split, bn_images=min(a.bn_images, len(ds)))
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
