@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_bayes_search.ipynb #77226c0f
 from __future__ import annotations
-import time, warnings
+import math, time, warnings
 from pathlib import Path
 import pandas as pd
 import optuna
@@ -55,12 +55,13 @@ def make_storage(url:str,                 # SQLAlchemy URL: sqlite:///path/study
 
 # %% ../nbs/05_bayes_search.ipynb #523dad65
 class Report(Callback):
-    "Report `metric` to an Optuna trial after each epoch; end the run as 'pruned' when the pruner says so."
+    "Report `metric` to an Optuna trial after each validated epoch; end the run as 'pruned' when the pruner says so."
     def __init__(self, trial:optuna.Trial, # the trial the run is
                  metric:str='val_f1'):     # the history column the study optimises
         self.trial, self.metric = trial, metric
     def after_epoch(self):
         row = self.history[-1]
+        if math.isnan(row[self.metric]): return   # an epoch not validated (`val_every`): nothing to report
         self.trial.report(row[self.metric], row['epoch'])
         if self.trial.should_prune(): raise CancelFitException(f"pruned after epoch {row['epoch']}", status='pruned')
 

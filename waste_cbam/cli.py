@@ -12,7 +12,7 @@ from sklearn.model_selection import ParameterGrid
 
 import waste_cbam
 from .data import KAGGLE_DATASET, data_path, download_data, prepare, materialise
-from .config import TrainConfig, PRESETS, preset, config_fields, field_choices, preset_values
+from .config import TrainConfig, PRESETS, PRESET_NOTES, preset, config_fields, field_choices, preset_values
 from .run import Run
 from .trainer import Trainer, TensorBoardCallback
 from .grid_search import SPACE, MAX_EPOCHS, grid_values, grid_search
@@ -154,12 +154,14 @@ def add_field(p,                            # a parser or argument group
 def add_config(p:Parser,          # the parser to add the options to
                fields:list,       # the `TrainConfig` fields the command may set
                config_file:bool=False, # also `--config FILE` (instead of a preset)
+               default:str='cpu', # the preset the config starts from unless told
               ):
     "`--preset` (and `--config`), and `--NAME` for each field of `fields`, made from the field, in one group of the help."
     g = p.add_argument_group('config (TrainConfig, chapter 02b)', "each option sets the field of its name; its default is "
-                             "TrainConfig's, followed by the presets that differ from it; --preset cpu is the start unless told")
+                             f"TrainConfig's, followed by the presets that differ from it; --preset {default} is the start unless told")
     x = g.add_mutually_exclusive_group() if config_file else g
-    x.add_argument('--preset', default='cpu', choices=sorted(PRESETS), help='the preset the config starts from (default cpu)')
+    x.add_argument('--preset', default=default, choices=list(PRESETS), metavar='{' + ','.join(PRESETS) + '}',
+                   help=f'the preset the config starts from (default {default}): ' + '; '.join(f'{k}: {v}' for k, v in PRESET_NOTES.items()))
     if config_file: x.add_argument('--config', metavar='FILE', help="a run's config.json to start from instead of a preset")
     for n in fields:
         run = n in RUN_FIELDS
@@ -234,7 +236,7 @@ GRID_SIZE = len(ParameterGrid(grid_values()))
 
 def tune_parser()->Parser:
     p = parser('waste_cbam_tune', "Tune a CBAM-ResNet over the researchers' search space: grid search or Optuna TPE.")
-    add_data(p); add_config(p, TUNE_FIELDS)
+    add_data(p); add_config(p, TUNE_FIELDS, default='trial')   # a trial is judged on validation: never refit
     p.add_argument('--method', default='bayes', choices=['grid', 'bayes'], help='grid search or Bayesian (TPE) search')
     p.add_argument('--out_dir', default='runs/search', help='search folder: results.csv, runs/, study.db')
     p.add_argument('--max_epochs', type=int, default=MAX_EPOCHS, help='cap on the epochs of one trial')
@@ -276,7 +278,7 @@ STUDY_FIELDS = [n for n in config_fields() if n not in {'data', 'out_dir', 'name
 def study_parser()->Parser:
     p = parser('waste_cbam_study', 'Train and evaluate the baselines or the ablation variants, several seeds each, then print the summary.')
     p.add_argument('study', choices=list(STUDIES), help='which study')
-    add_data(p); add_config(p, STUDY_FIELDS)
+    add_data(p); add_config(p, STUDY_FIELDS, default='trial')
     p.add_argument('--variants', help='comma-separated variant names (default: all of the study)')
     p.add_argument('--seeds', default='0,1,2', help='comma-separated seeds')
     p.add_argument('--out_dir', default='runs/study', help='study folder: STUDY.csv and runs/')

@@ -25,11 +25,11 @@ from .run import Run
 from .trainer import cpu_bf16_native
 
 # %% auto #0
-__all__ = ['SUMMARY_KEYS', 'class_probs', 'predictions', 'metrics', 'metrics_table', 'per_class_table', 'plot_confusion',
-           'plot_roc', 'Evaluation', 'save_evaluation', 'evaluate', 'stored_metrics', 'run_files', 'leakage_table',
-           'FolderEvaluation', 'evaluate_folder', 'device_name', 'inference_speed', 'speed_settings', 'speed_table',
-           'grad_cam', 'spatial_attention', 'load_images', 'confident_mistakes', 'plot_explanations', 'plot_mistakes',
-           'save_explanations', 'image_files', 'predict', 'export_model']
+__all__ = ['SUMMARY_KEYS', 'class_probs', 'run_tta', 'predictions', 'metrics', 'metrics_table', 'per_class_table',
+           'plot_confusion', 'plot_roc', 'Evaluation', 'save_evaluation', 'evaluate', 'stored_metrics', 'run_files',
+           'leakage_table', 'FolderEvaluation', 'evaluate_folder', 'device_name', 'inference_speed', 'speed_settings',
+           'speed_table', 'grad_cam', 'spatial_attention', 'load_images', 'confident_mistakes', 'plot_explanations',
+           'plot_mistakes', 'save_explanations', 'image_files', 'predict', 'export_model']
 
 # %% ../nbs/06_evaluation.ipynb #9e505818
 @torch.no_grad()
@@ -43,6 +43,13 @@ def class_probs(model:nn.Module,  # a classifier returning logits (B, C), in eva
         p = model(x).double().softmax(1)
         if tta: p = (p + model(x.flip(-1)).double().softmax(1)) / 2
     return p
+
+def run_tta(source,              # a run folder or a model
+            tta:bool|None=None,  # what the caller asked for; None = the run's choice
+           )->bool:
+    "Whether `source` is evaluated with test-time augmentation: `tta` when given, else the run's `tta` field (a bare model: off)."
+    if tta is not None: return bool(tta)
+    return not isinstance(source, nn.Module) and Run(source).config().tta
 
 # %% ../nbs/06_evaluation.ipynb #029f1d65
 @torch.no_grad()
@@ -219,15 +226,15 @@ def evaluate(source:str|Path|nn.Module,  # a run folder, or a model (then `data`
             )->Evaluation:
     """Predict `split` once and compute every metric; for a run folder, save them (and the figures) into it. A run
     is evaluated at its `eval_size` (`test_size` when it has one)."""
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    device, tta = device or ('cuda' if torch.cuda.is_available() else 'cpu'), run_tta(source, tta)
     if isinstance(source, nn.Module):
         if data is None: raise ValueError("evaluate(model) needs `data` (a WasteData with the split); or pass a run folder.")
-        model, classes, img_size, tta = source, list(data.classes), data.eval_size, bool(tta)
+        model, classes, img_size = source, list(data.classes), data.eval_size
     else:
         run = Run(source)
         model, classes = run.load_model(which, device)
         cfg = run.config()
-        img_size, tta = cfg.eval_size, cfg.tta if tta is None else tta
+        img_size = cfg.eval_size
         if data is None:
             data = get_dataloaders(run.index(), size=cfg.img_size, test_size=cfg.test_size, batch_size=batch_size,
                                    cache=cfg.cache, splits=(split,), limit=limit or cfg.limit, verbose=False)
@@ -625,7 +632,7 @@ def predict(paths,                        # image files and/or folders
             tta:bool|None=None,           # test-time augmentation (`class_probs`); None = the run's `tta` (a model: off)
            )->pd.DataFrame:
     "Predicted label and probability for each image file; unreadable files are reported in `error`."
-    if tta is None: tta = not isinstance(model, nn.Module) and Run(model).config().tta
+    tta = run_tta(model, tta)
     model, classes, size = _model_from(model, which, img_size, classes, device)
     files = image_files(paths)
     probs, errors = np.full((len(files), len(classes)), np.nan), {}
@@ -653,7 +660,7 @@ def export_model(source:str|Path|nn.Module, # a run folder or a model
                  atol:float=1e-4,           # largest allowed absolute difference of the logits
                 )->dict:
     "Write TorchScript and ONNX files and `model.json`; check that each reproduces the eager outputs."
-    tta = not isinstance(source, nn.Module) and Run(source).config().tta
+    tta = run_tta(source)
     model, classes, size = _model_from(source, which, img_size, classes, 'cpu')
     model = copy.deepcopy(model).float().eval()
     if out is None:

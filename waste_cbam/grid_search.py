@@ -53,6 +53,8 @@ def trial_config(base:TrainConfig,        # the config every trial starts from
                  max_epochs:int=MAX_EPOCHS, # cap on the epochs of one trial
                 )->TrainConfig:
     "The config of one trial: `base` with `params`, at most `max_epochs` epochs, a run folder named by the config."
+    if base.refit: raise ValueError("A search judges its trials on the validation split, and refit=True trains on it: "
+                                    "set refit=False (--no-refit), or start from the 'trial' preset.")
     return hashed_run(base.replace(**params, epochs=min(base.epochs, max_epochs)), out_dir)
 
 def space_key(cfg:TrainConfig)->str:

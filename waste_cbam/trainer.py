@@ -33,8 +33,8 @@ from .run import STATUSES, SCORED, load_model  # noqa: F401
 __all__ = ['EVENTS', 'data_for', 'seed_everything', 'epoch_seed', 'CancelBatchException', 'CancelEpochException',
            'CancelFitException', 'NonFiniteLoss', 'Callback', 'dist_env', 'cpu_bf16_native', 'Trainer', 'Reseed',
            'Clock', 'linear_lr', 'Schedule', 'GradClip', 'Recorder', 'Checkpoint', 'History', 'train_side',
-           'ProgressiveResize', 'EMA', 'FixBN', 'Progress', 'EarlyStopping', 'default_callbacks', 'plot_history',
-           'run_trial', 'tb_tag', 'TensorBoardCallback']
+           'ProgressiveResize', 'EMA', 'fixres_batches', 'FixBN', 'Progress', 'EarlyStopping', 'default_callbacks',
+           'plot_history', 'run_trial', 'tb_tag', 'TensorBoardCallback']
 
 # %% ../nbs/03_trainer.ipynb #eb28bb4f
 def data_for(cfg:TrainConfig)->WasteData:
@@ -535,21 +535,32 @@ class EMA(Callback):
     def state_dict(self): return dict(avg=self.avg.state_dict(), live=self.live) if self.live is not None else {}
     def load_state_dict(self, s:dict): self.loaded = s
 
+def fixres_batches(ds,                  # a training dataset of cached squares (`__getitems__`)
+                   tfm,                 # the evaluation transform, at the test side
+                   n_images:int,        # how many training images
+                   seed:int=0,          # which: the first `n_images` of a permutation drawn with this seed, in index order
+                   batch_size:int=64,   # images per batch
+                   device='cpu',        # where the batches go
+                   channels_last:bool=False, # NHWC, as the run trains
+                  ):
+    "Batches of training images prepared as evaluation prepares them: what FixRes re-estimates the BatchNorm statistics on."
+    idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n_images].sort().values
+    for b in idx.split(batch_size):
+        with torch.autocast(torch.device(device).type, enabled=False):   # prepared in float32, as the loaders prepare them
+            xb = tfm(ds.__getitems__(b.tolist())[0].to(device))
+        yield xb.contiguous(memory_format=torch.channels_last) if channels_last else xb
+
 class FixBN(Callback):
     """FixRes's correction of the BatchNorm statistics: after the last training pass (`Clock`'s `final_epoch`), they
     are re-estimated (`torch.optim.swa_utils.update_bn`) on `n_images` training images prepared as evaluation
-    prepares them (the centre crop at `test_size`), so they match the side and framing the model is tested at."""
+    prepares them (`fixres_batches`: the centre crop at `test_size`), so they match the side and framing the model is tested at."""
     order = -12
     def __init__(self, n_images:int): self.n_images = n_images # training images to estimate the statistics on
-    def _batches(self):
-        ds, tfm = self.data.train.dataset, self.data.val.tfm
-        idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(self.cfg.seed))[:self.n_images].sort().values
-        for b in idx.split(self.cfg.batch_size):
-            xb, yb = ds.__getitems__(b.tolist())
-            yield self.trainer._to(tfm(xb.to(self.device)), yb)[0]
     def after_train(self):
         if not self.final_epoch: return
-        with self.trainer._autocast(): update_bn(self._batches(), self.model)
+        c = self.cfg
+        batches = fixres_batches(self.data.train.dataset, self.data.val.tfm, self.n_images, c.seed, c.batch_size, self.device, c.channels_last)
+        with self.trainer._autocast(): update_bn(batches, self.model)
 
 # %% ../nbs/03_trainer.ipynb #1dc4a513
 class Progress(Callback):
