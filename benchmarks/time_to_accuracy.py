@@ -22,7 +22,7 @@ the run: machine, threads, load at start and end, git state), and keeps the run'
 (no checkpoints) in runs/<recipe>-s<seed>/ beside them. `--summary` reads every such file and writes
 time_to_accuracy.csv (one row per run) and time_to_accuracy.png (validation accuracy against minutes).
 Minutes compare only between runs of the same day: each run's row names the naive recipe's run of the same
-day nearest in time (`naive_result`) and its minutes, when there is such a run."""
+day nearest in time, middle to middle (`naive_result`), and its minutes, when there is such a run."""
 from __future__ import annotations
 import argparse, json, sys, time
 from pathlib import Path
@@ -56,6 +56,10 @@ RECIPES = {
     'cpu_c': ('full', dict(img_size=128, min_size=64, size_ramp=0.8, test_size=144, epochs=18, batch_size=64, lr=2e-3,
                            scheduler='linear', warmup=0.03, label_smoothing=0.1, augment=dict(scale=(0.5, 1.0)), ema=0.999,
                            bn_images=0, tta=True, patience=None, refit=True, val_every=0)),
+    # towards a `long` preset (a lunch break: about 10x the naive recipe's minutes): the cpu preset's recipe
+    # scaled up, 64 -> 160 px over 80% of 32 epochs, tested at 176 px, trained on train only and validated every
+    # 4th epoch, so that validation judges it before a refit on train + val
+    'long_a': ('cpu', dict(img_size=160, test_size=176, epochs=32, refit=False, val_every=4)),
     # the cpu preset before issue #19 (96 px, 16 epochs, cosine)
     'old_cpu': ('full', dict(img_size=96, epochs=16, batch_size=64, lr=2e-3, scheduler='cosine', label_smoothing=0.1, patience=5)),
 }
@@ -144,12 +148,15 @@ def from_run(a):
               f"final val_acc {h.val_acc.iloc[-1]:.4f}")
         rec.save(rows, recipe=a.recipe, source=str(run.path), note='minutes of the machine and day that made the run folder')
 
-def _start(txt:Path)->str:
-    "When a result's run started (ISO, to the second), from its record; '' for a curve read from a run folder (made on another day)."
+def _midpoint(txt:Path)->str:
+    "The middle of a result's run (ISO, to the second), from its record; '' for a curve read from a run folder (made on another day)."
+    import pandas as pd
     text = txt.read_text()
     if 'read from the run folder' in text.splitlines()[0]: return ''
     for line in text.splitlines():
-        if line.startswith('# date: '): return line[8:27]
+        if line.startswith('# date: '):   # '# date: START to END (N s)'
+            start, end = (pd.Timestamp(t) for t in line[8:].split(' (')[0].split(' to '))
+            return (start + (end - start) / 2).isoformat(timespec='seconds')
     return ''
 
 def _refit(txt:Path)->bool:
@@ -163,29 +170,30 @@ def _same_config(a:str, b:str)->bool:
     return recipe_config(a, []) == recipe_config(b, [])
 
 def summary(a):
-    "One row per run (with the minutes of the naive run of the same day nearest in time) and the figure of every curve."
+    "One row per run (with the minutes of the naive run of the same day nearest in time, middle to middle) and the figure of every curve."
     import pandas as pd, matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     runs = []
     for f in sorted(OUT.glob('*.csv')):
         if f.name == 'time_to_accuracy.csv': continue
-        d = pd.read_csv(f); d['result'] = f.stem; d['start'] = _start(f.with_suffix('.txt')); d['day'] = d.start.str[:10]; d['refit'] = _refit(f.with_suffix('.txt'))
+        d = pd.read_csv(f); d['result'] = f.stem; d['mid'] = _midpoint(f.with_suffix('.txt')); d['day'] = d.mid.str[:10]; d['refit'] = _refit(f.with_suffix('.txt'))
         runs.append(d)
     if not runs: sys.exit(f"No results in {OUT}: run a recipe first.")
     allr = pd.concat(runs, ignore_index=True)
     # an exploration whose config became a preset's counts as that preset's run (checked, not assumed)
     for name, p in BECAME.items():
         if _same_config(name, p): allr.loc[allr.recipe == name, 'recipe'] = p
-    # each run is paired with the naive run of its day nearest in time (a machine's speed drifts within a day too)
-    naive = allr[(allr.recipe == 'naive') & (allr.kind == 'test')].assign(t=lambda n: pd.to_datetime(n.start))
-    def nearest_naive(start:str):
-        n = naive[naive.day == start[:10]] if start else naive.iloc[:0]
-        return n.loc[(n.t - pd.Timestamp(start)).abs().idxmin()] if len(n) else None
+    # each run is paired with the naive run of its day nearest in time, middle to middle (a machine's speed drifts
+    # within a day too)
+    naive = allr[(allr.recipe == 'naive') & (allr.kind == 'test')].assign(t=lambda n: pd.to_datetime(n.mid))
+    def nearest_naive(mid:str):
+        n = naive[naive.day == mid[:10]] if mid else naive.iloc[:0]
+        return n.loc[(n.t - pd.Timestamp(mid)).abs().idxmin()] if len(n) else None
     rows = []
     for res, d in allr.groupby('result', sort=False):
         ep, te, va = d[d.kind == 'epoch'], d[d.kind == 'test'], d[d.kind == 'val']
-        nv = nearest_naive(d.start.iloc[0])
+        nv = nearest_naive(d.mid.iloc[0])
         row = dict(result=res, recipe=d.recipe.iloc[0], seed=d.seed.iloc[0], day=d.day.iloc[0], refit=d.refit.iloc[0], epochs=len(ep),
                    train_minutes=ep.minutes.max(), total_minutes=d.total_minutes.iloc[0],
                    naive_result=None if nv is None else nv.result, naive_minutes_same_day=None if nv is None else nv.total_minutes)
