@@ -21,8 +21,9 @@ validation accuracy and macro F1, training side; then one row per evaluated spli
 the run: machine, threads, load at start and end, git state), and keeps the run's config, history and metrics
 (no checkpoints) in runs/<recipe>-s<seed>/ beside them. `--summary` reads every such file and writes
 time_to_accuracy.csv (one row per run) and time_to_accuracy.png (validation accuracy against minutes).
-Minutes compare only between runs of the same day: each run's row names the naive recipe's run of the same
-day nearest in time, middle to middle (`naive_result`), and its minutes, when there is such a run."""
+Minutes compare only between runs close in time: each run's row gives the naive recipe's minutes at its middle
+(`naive_minutes`), interpolated between the naive runs before and after it (`naive_result` names them), or the
+nearest one's, within `MAX_GAP_HOURS`."""
 from __future__ import annotations
 import argparse, json, sys, time
 from pathlib import Path
@@ -163,6 +164,8 @@ def _refit(txt:Path)->bool:
     "Whether the run trained on the validation images too (its validation curve is then of seen images)."
     return '"refit": true' in txt.read_text()
 
+MAX_GAP_HOURS = 6   # a naive run further away from a run than this says nothing of its machine's speed
+
 BECAME = {'cpu_c': 'cpu'}   # exploration -> the preset made of it
 
 def _same_config(a:str, b:str)->bool:
@@ -170,7 +173,7 @@ def _same_config(a:str, b:str)->bool:
     return recipe_config(a, []) == recipe_config(b, [])
 
 def summary(a):
-    "One row per run (with the minutes of the naive run of the same day nearest in time, middle to middle) and the figure of every curve."
+    "One row per run (with the naive recipe's minutes at its time) and the figure of every curve."
     import pandas as pd, matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -184,26 +187,40 @@ def summary(a):
     # an exploration whose config became a preset's counts as that preset's run (checked, not assumed)
     for name, p in BECAME.items():
         if _same_config(name, p): allr.loc[allr.recipe == name, 'recipe'] = p
-    # each run is paired with the naive run of its day nearest in time, middle to middle (a machine's speed drifts
-    # within a day too)
-    naive = allr[(allr.recipe == 'naive') & (allr.kind == 'test')].assign(t=lambda n: pd.to_datetime(n.mid))
-    def nearest_naive(mid:str):
-        n = naive[naive.day == mid[:10]] if mid else naive.iloc[:0]
-        return n.loc[(n.t - pd.Timestamp(mid)).abs().idxmin()] if len(n) else None
+    # each run is measured against the naive recipe's minutes at its own time (a machine's speed drifts within a day
+    # too): interpolated in time between the naive runs on either side of its middle, or the nearest one when there is
+    # one side only; naive runs more than MAX_GAP_HOURS away do not count
+    naive = allr[(allr.recipe == 'naive') & (allr.kind == 'test') & (allr.mid != '')].assign(t=lambda n: pd.to_datetime(n.mid))
+    naive = naive.sort_values('t').reset_index(drop=True)
+    def naive_at(mid:str)->tuple:
+        "The naive runs used and the naive recipe's minutes at `mid`; (None, None) when none is near enough."
+        if not mid: return None, None
+        t = pd.Timestamp(mid)
+        near = naive[(naive.t - t).abs() <= pd.Timedelta(hours=MAX_GAP_HOURS)]
+        before, after = near[near.t <= t], near[near.t > t]
+        if len(before) and before.iloc[-1].t == t: return before.iloc[-1].result, before.iloc[-1].total_minutes   # a naive run itself
+        if len(before) and len(after):
+            b, a = before.iloc[-1], after.iloc[0]
+            w = (t - b.t) / (a.t - b.t)
+            return f'{b.result} + {a.result}', b.total_minutes + w * (a.total_minutes - b.total_minutes)
+        if len(near):
+            n = near.loc[(near.t - t).abs().idxmin()]
+            return n.result, n.total_minutes
+        return None, None
     rows = []
     for res, d in allr.groupby('result', sort=False):
         ep, te, va = d[d.kind == 'epoch'], d[d.kind == 'test'], d[d.kind == 'val']
-        nv = nearest_naive(d.mid.iloc[0])
+        nv, nm = naive_at(d.mid.iloc[0])
         row = dict(result=res, recipe=d.recipe.iloc[0], seed=d.seed.iloc[0], day=d.day.iloc[0], refit=d.refit.iloc[0], epochs=len(ep),
                    train_minutes=ep.minutes.max(), total_minutes=d.total_minutes.iloc[0],
-                   naive_result=None if nv is None else nv.result, naive_minutes_same_day=None if nv is None else nv.total_minutes)
+                   naive_result=nv, naive_minutes=nm)
         for k, s in (('val', va), ('test', te)):
             if len(s):
                 r = s.iloc[0]
                 row |= {f'{k}_acc': r.accuracy, f'{k}_f1': r.f1_macro} | {f'{k}_{c}': r[c] for c in s.columns if c.startswith('f1_') and c != 'f1_macro' and pd.notna(r[c])}
         rows.append(row)
     tab = pd.DataFrame(rows)
-    tab['budget_ratio'] = tab.total_minutes / tab.naive_minutes_same_day
+    tab['budget_ratio'] = tab.total_minutes / tab.naive_minutes
     tab.to_csv(OUT/'time_to_accuracy.csv', index=False)
     print(tab.round(4).to_string(index=False))
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw=dict(width_ratios=(3, 2)))
@@ -218,7 +235,7 @@ def summary(a):
            title='Validation accuracy after each epoch', ylim=(0.75, 0.95))
     ax.axhline(0.925, color='grey', ls=':', lw=1); ax.grid(alpha=0.3); ax.legend(fontsize=8)
     bx.axhline(0.925, color='grey', ls=':', lw=1); bx.axvline(3.4, color='grey', ls=':', lw=1)
-    bx.set(xlabel="minutes (training + test evaluation) / the naive recipe's minutes the same day", ylabel='test accuracy',
+    bx.set(xlabel="minutes (training + test evaluation) / the naive recipe's minutes at the time", ylabel='test accuracy',
            title='Test accuracy against cost (one point per run)'); bx.grid(alpha=0.3); bx.legend(fontsize=8)
     fig.tight_layout(); fig.savefig(OUT/'time_to_accuracy.png', dpi=110)
     print(f"wrote {OUT/'time_to_accuracy.csv'} and {OUT/'time_to_accuracy.png'}")
