@@ -141,8 +141,12 @@ def load_model(run_dir:str|Path,    # a run folder
 
 # %% ../nbs/02c_run.ipynb #2bbefcb4
 def _atomic(path:Path, write):
+    "`write` a temporary file beside `path`, then rename it: `path` is whole or absent, never half written."
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp'); write(tmp); os.replace(tmp, path)
+    tmp = path.with_name(path.name + '.tmp')
+    try: write(tmp)
+    except BaseException: tmp.unlink(missing_ok=True); raise   # a full disk, a Ctrl-C: no half file left behind
+    os.replace(tmp, path)
     return path
 
 def create(self:Run)->Run:
