@@ -181,7 +181,7 @@ PRESETS = {
 
 PRESET_NOTES = {   # one line each, for --help and the docs
     'full': "the researchers' run, for a GPU: 224 px, 50 epochs",
-    'cpu': "the best model 2 CPU cores make: 64->128 px, 18 epochs, train+val, tested at 144 px; 43-53 min on 2 cores, test accuracy 0.922",
+    'cpu': "the best model 2 CPU cores make: 64->128 px, 18 epochs, train+val, tested at 144 px; 40-53 min on 2 cores, test accuracy 0.921 (3 seeds)",
     'trial': "the base of searches and studies on a CPU: 96 px, 16 epochs, early stopping (the cpu preset before #19)",
     'gpu': "the researchers' run on GPUs: batch 256, images kept on the GPU, compiled",
     'smoke': "seconds, for tests: 32 px, 2 epochs, 64 images",
