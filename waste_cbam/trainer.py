@@ -277,17 +277,20 @@ def result(self:Trainer)->dict:
                 data_wait_share=(sum(r['data_wait'] for r in h) / max(1e-9, sum(r['epoch_time'] for r in h))) if h else None)
 
 @patch
-def _state(self:Trainer)->dict:
-    return dict(model=self.model.state_dict(), opt=self.opt.state_dict(),
-                sched=self.sched.state_dict() if self.sched is not None else {}, scaler=self.scaler.state_dict(),
-                epoch=self.epoch, history=self.history, best=self.best, best_epoch=self.best_epoch,
-                train_seconds=self.train_seconds, classes=list(self.classes), config=json.loads(self.cfg.to_json()),
-                callbacks={type(cb).__name__: s for cb in self.cbs if (s := cb.state_dict())})
+def _state(self:Trainer, resume:bool=True)->dict: # also what continuing the run needs (optimiser, scheduler, scaler, callbacks)
+    "The training state: the model and its record; with `resume`, everything `load_checkpoint` restores."
+    s = dict(model=self.model.state_dict(), epoch=self.epoch, history=self.history, best=self.best, best_epoch=self.best_epoch,
+             train_seconds=self.train_seconds, classes=list(self.classes), config=json.loads(self.cfg.to_json()))
+    if resume: s |= dict(opt=self.opt.state_dict(), sched=self.sched.state_dict() if self.sched is not None else {},
+                         scaler=self.scaler.state_dict(), callbacks={type(cb).__name__: cs for cb in self.cbs if (cs := cb.state_dict())})
+    return s
 
 @patch
 def save_checkpoint(self:Trainer, which:str): # 'best' or 'last'
-    "Write the full training state into the run folder (never half a file: `Run.save_state`)."
-    self.run.save_state(self._state(), which)
+    """Write the training state into the run folder (never half a file: `Run.save_state`): `last.pt` all of it, to
+    resume from; `best.pt` the model and its record only (AdamW's state is twice the model's size, and no run resumes
+    from its best epoch)."""
+    self.run.save_state(self._state(resume=which == 'last'), which)
 
 @patch
 def load_checkpoint(self:Trainer, which:str='last'): # 'best' or 'last'
@@ -295,6 +298,7 @@ def load_checkpoint(self:Trainer, which:str='last'): # 'best' or 'last'
     s = self.run.load_state(which, self.device)
     if s['classes'] != list(self.classes):
         raise ValueError(f"{self.run.checkpoint(which)} was trained on classes {s['classes']}, the data has {list(self.classes)}")
+    if 'opt' not in s: raise ValueError(f"{self.run.checkpoint(which)} holds the model only, not the optimiser's state: a run resumes from last.pt")
     self.model.load_state_dict(s['model']); self.opt.load_state_dict(s['opt'])
     if self.sched is not None: self.sched.load_state_dict(s['sched'])
     self.scaler.load_state_dict(s['scaler'])
