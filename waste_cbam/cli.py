@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #0c91e790
 from __future__ import annotations
-import argparse, json, dataclasses
+import argparse, json, dataclasses, shlex, sys
 from pathlib import Path
 import pandas as pd
 import torch
@@ -26,9 +26,9 @@ from .app import launch_demo
 __all__ = ['RUN_FIELDS', 'TYPES', 'OPEN_CHOICES', 'TRAIN_FIELDS', 'TUNE_FIELDS', 'GRID_SIZE', 'STUDIES', 'STUDY_FIELDS', 'Parser',
            'HelpFormatter', 'parser', 'run_command', 'add_data', 'resolve_data', 'cli_text', 'json_object',
            'field_type', 'plain_choices', 'choice_texts', 'field_help', 'add_field', 'add_config', 'config_from',
-           'device_of', 'prepare_parser', 'prepare_cli', 'train_parser', 'train_config', 'train_cli', 'tune_parser',
-           'tune_cli', 'study_parser', 'study_cli', 'add_run', 'evaluate_parser', 'evaluate_cli', 'predict_parser',
-           'predict_cli', 'demo_parser', 'demo_cli']
+           'device_of', 'prepare_parser', 'prepare_cli', 'train_parser', 'train_config', 'resume_command', 'train_cli',
+           'tune_parser', 'tune_cli', 'study_parser', 'study_cli', 'add_run', 'evaluate_parser', 'evaluate_cli',
+           'predict_parser', 'predict_cli', 'demo_parser', 'demo_cli']
 
 # %% ../nbs/10_cli.ipynb #9edb9465
 class Parser(argparse.ArgumentParser):
@@ -54,11 +54,12 @@ def run_command(p:Parser,        # the command's parser
                 run,             # run(args): the command's work
                 argv:list|None=None, # arguments (default: the process's)
                ):
-    "Parse `argv` and run; a user's error (bad value, missing file, no network, missing extra) is one line and exit status 2."
+    "Parse `argv` and run; a user's error (bad value, missing file, no network, missing extra) is one line and exit status 2, Ctrl-C one line and 130."
     args = p.parse_args(argv)
     try: run(args)
     except (ValueError, OSError, ImportError) as e:
         p.exit(2, f"{p.prog}: error: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}\n")
+    except KeyboardInterrupt: p.exit(130, f"\n{p.prog}: interrupted\n")   # Ctrl-C: status 130 as a shell reports it, no traceback
 
 # %% ../nbs/10_cli.ipynb #c18525bb
 def add_data(p:Parser): # the parser to add the data argument and --download to
@@ -208,24 +209,38 @@ def train_parser()->Parser:
     add_data(p); add_config(p, TRAIN_FIELDS, config_file=True)
     p.add_argument('--resume', action='store_true', help='continue the run in OUT_DIR/NAME from its last.pt')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
-    p.add_argument('--tensorboard', nargs='?', const='', metavar='LOG_DIR',
-                   help='log scalars and attention pictures for TensorBoard into LOG_DIR (default: RUN/tensorboard; '
-                        'the tensorboard extra), then: tensorboard --logdir RUN/tensorboard')
+    # a switch, not an option with an optional value: `--tensorboard DATA` must not take DATA for the log folder
+    p.add_argument('--tensorboard', action='store_true',
+                   help='log scalars and attention pictures for TensorBoard (the tensorboard extra) into RUN/tensorboard, '
+                        'then: tensorboard --logdir RUN/tensorboard')
+    p.add_argument('--tensorboard_dir', metavar='LOG_DIR', help='the folder --tensorboard logs into, instead of RUN/tensorboard')
     return p
 
 def train_config(a)->TrainConfig: # parsed arguments of `train_parser`
     "The run's config from the arguments (the data not yet resolved)."
     return config_from(a, TRAIN_FIELDS)
 
+def resume_command(prog:str, argv:list)->str: # the command's name; the arguments it was given
+    "The command line that continues an interrupted run: the same arguments and `--resume`."
+    return shlex.join([prog, *argv, *([] if '--resume' in argv else ['--resume'])])
+
 def train_cli(argv:list|None=None): # arguments (default: the process's)
-    "Train a model on a waste-photo folder; writes a run folder with history, checkpoints and figures."
+    """Train a model on a waste-photo folder; writes a run folder with history, checkpoints and figures. Ctrl-C keeps
+    the last completed epoch, prints the command that resumes the run and exits with status 130, no traceback."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     def run(a):
         cfg = train_config(a)
         cfg = cfg.replace(data=resolve_data(a, cfg.data))
-        cbs = [] if a.tensorboard is None else [TensorBoardCallback(a.tensorboard or None)]   # fails before training without the extra
+        cbs = [TensorBoardCallback(a.tensorboard_dir)] if a.tensorboard or a.tensorboard_dir else []   # fails before training without the extra
         t = Trainer(cfg, cbs=cbs, progress=not a.quiet)   # under torchrun: one of several processes (chapter 03)
         if t.main: print(f"training {t.run_dir} on {t.device} x {t.world} ({len(t.data.train.dataset)} train, {len(t.data.val.dataset)} val images)")
-        t.fit(resume=a.resume)
+        try: t.fit(resume=a.resume)
+        except KeyboardInterrupt:   # checkpoints and history are written whole or not at all (Run's files): the last epoch stands
+            if t.main:
+                done = t.run.load_state('last', 'cpu')['epoch'] if t.run.checkpoint('last').exists() else 0
+                print(f"\ninterrupted: {t.run_dir} keeps {done} of {cfg.epochs} epochs; continue with\n  "
+                      f"{resume_command('waste_cbam_train', argv)}", file=sys.stderr)
+            sys.exit(130)
         if t.main: print(json.dumps(t.result(), indent=2))
         if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
     run_command(train_parser(), run, argv)
