@@ -361,7 +361,7 @@ def evaluate_cli(argv:list|None=None): # arguments (default: the process's)
 
 # %% ../nbs/10_cli.ipynb #50d12e95
 def predict_parser()->Parser:
-    p = parser('waste_cbam_predict', "Predict the run's classes for photos; unreadable files are listed, not fatal.")
+    p = parser('waste_cbam_predict', "Predict the run's classes for photos; unreadable files are listed, not fatal, unless not one could be read (status 2).")
     add_run(p)
     p.add_argument('photos', nargs='+', help='image files and/or folders')
     p.add_argument('--csv', help='write the table to this CSV file instead of printing it')
@@ -369,7 +369,7 @@ def predict_parser()->Parser:
     return p
 
 def predict_cli(argv:list|None=None): # arguments (default: the process's)
-    "Predict the run's classes for photos; unreadable files are listed, not fatal."
+    "Predict the run's classes for photos; unreadable files are listed, not fatal, unless not one could be read (status 2)."
     def run(a):
         d = predict(a.photos, a.run_dir, which=a.checkpoint, batch_size=a.batch_size, device=device_of(a))
         if a.csv: d.to_csv(a.csv, index=False); print(f"wrote {a.csv}")
@@ -378,6 +378,7 @@ def predict_cli(argv:list|None=None): # arguments (default: the process's)
                 print(d[['file', 'label', 'probability', 'error']].to_string(index=False))
         nbad = int((d.error != '').sum())
         print(f"{len(d)} files, {len(d) - nbad} predicted, {nbad} could not be read")
+        if nbad == len(d): raise ValueError(f"not one of the {len(d)} files could be read as a photo (see the error column)")
     run_command(predict_parser(), run, argv)
 
 # %% ../nbs/10_cli.ipynb #ff6fa8cf
