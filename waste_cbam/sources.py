@@ -287,7 +287,8 @@ def audit_summary(audit:pd.DataFrame, # the table `audit_images` returned
     "How many files have each problem, per class, and how many are usable."
     ex = audit.assign(problem=audit.problems.str.split(';')).explode('problem')
     ex = ex[ex.problem != '']
-    t = ex.groupby(['problem', 'label']).size().unstack(fill_value=0)
+    labels = sorted(audit.label.unique())   # every class, those without a problem file too
+    t = ex.groupby(['problem', 'label']).size().unstack(fill_value=0).reindex(columns=labels, fill_value=0)
     t.loc['(all files)'] = audit.groupby('label').size()
     t.loc['(usable)'] = audit[audit.usable].groupby('label').size()
     t = t.fillna(0).astype(int)
