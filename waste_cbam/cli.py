@@ -254,7 +254,7 @@ def tune_parser()->Parser:
     add_data(p); add_config(p, TUNE_FIELDS, default='trial')   # a trial is judged on validation: never refit
     p.add_argument('--method', default='bayes', choices=['grid', 'bayes'], help='grid search or Bayesian (TPE) search')
     p.add_argument('--out_dir', default='runs/search', help='search folder: results.csv, runs/, study.db')
-    p.add_argument('--max_epochs', type=int, default=MAX_EPOCHS, help='cap on the epochs of one trial')
+    p.add_argument('--max_epochs', type=int, default=MAX_EPOCHS, help='cap on the epochs of one trial: a trial trains the smaller of --epochs and this')
     p.add_argument('--search_seed', type=int, default=0, help='seed of the grid subset or of TPE; -1: unseeded (extra bayes workers)')
     p.add_argument('--n_subset', type=int, help=f'grid: train only N combinations drawn at random (default: all {GRID_SIZE} of the grid)')
     p.add_argument('--n_trials', type=int, default=20, help='bayes: finished trials of the whole study (all workers)')
@@ -269,13 +269,13 @@ def tune_cli(argv:list|None=None): # arguments (default: the process's)
     p = tune_parser()
     def run(a):
         if a.method == 'bayes' and a.n_subset is not None: p.error('--n_subset is for --method grid')
+        if a.method == 'grid' and a.search_seed < 0: p.error('--search_seed -1 (unseeded) is for extra bayes workers; a grid subset needs a seed')
         base = config_from(a, TUNE_FIELDS)
         base = base.replace(data=resolve_data(a))
         if a.method == 'grid':
             n = min(a.n_subset or GRID_SIZE, GRID_SIZE)
             print(f"grid search: {n} of {GRID_SIZE} combinations, at most {min(base.epochs, a.max_epochs)} epochs each", flush=True)
-            seed = max(a.search_seed, 0)
-            print(grid_search(base, a.out_dir, n_subset=a.n_subset, seed=seed, max_epochs=a.max_epochs).to_string())
+            print(grid_search(base, a.out_dir, n_subset=a.n_subset, seed=a.search_seed, max_epochs=a.max_epochs).to_string())
         else:
             import optuna
             optuna.logging.set_verbosity(optuna.logging.WARNING)
