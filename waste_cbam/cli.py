@@ -299,7 +299,8 @@ def study_parser()->Parser:
     p = parser('waste_cbam_study', 'Train and evaluate the baselines or the ablation variants, several seeds each, then print the summary.')
     p.add_argument('study', choices=list(STUDIES), help='which study')
     add_data(p); add_config(p, STUDY_FIELDS, default='trial')
-    p.add_argument('--variants', help='comma-separated variant names (default: all of the study)')
+    p.add_argument('--variants', help='comma-separated variant names (default: all of the study); '
+                   + '; '.join(f"{k}: {', '.join(v)}" for k, (v, _) in STUDIES.items()))
     p.add_argument('--seeds', default='0,1,2', help='comma-separated seeds')
     p.add_argument('--out_dir', default='runs/study', help='study folder: STUDY.csv and runs/')
     return p
