@@ -28,8 +28,8 @@ EXT_FORMATS = {'.jpg': 'JPEG', '.jpeg': 'JPEG', '.png': 'PNG', '.bmp': 'BMP', '.
                '.tif': 'TIFF', '.tiff': 'TIFF'}
 LAYOUTS_HELP = """Accepted layouts:
   researchers: ROOT/{train,val,test}/<class>/*.jpg   (e.g. classes organic, recyclable; val/test optional)
-  Kaggle:      ROOT[/DATASET]/{TRAIN,TEST}/{O,R}/*.jpg (O = organic, R = recyclable; TEST optional)
-  folders:     ROOT/<class>/*.jpg                     (one sub-folder per class, two or more classes)
+  Kaggle:      ROOT[/DATASET]/{TRAIN,TEST}/{O,R}/*.jpg (O = organic, R = recyclable; either part alone too)
+  folders:     ROOT/<class>/*.jpg                     (one sub-folder per class, two or more classes; O and R mapped as above)
 Get the data with `--download` (needs `pip install "waste_cbam[download]"` and the network), or by hand from
 https://www.kaggle.com/datasets/techsash/waste-classification-data (CC BY-SA 4.0), and pass the folder."""
 
@@ -65,6 +65,15 @@ def _collect(split_dirs:dict, names:dict|None=None):
             rows += [(str(f), label, split) for f in files]
     return rows, empty
 
+def _coded(d:Path, exact:bool=False)->bool:
+    "Whether `d`'s class folders are the Kaggle codes O and R (with `exact`, only them)."
+    names = {x.name.upper() for x in _subdirs(d)}
+    return names == set(KAGGLE_CLASSES) if exact else set(KAGGLE_CLASSES) <= names
+
+def _kaggle_names(*dirs)->dict:
+    "{folder name: class name} for the Kaggle-coded class folders of `dirs`."
+    return {d.name: KAGGLE_CLASSES[d.name.upper()] for s in dirs for d in _subdirs(s) if d.name.upper() in KAGGLE_CLASSES}
+
 def find_dataset(root:str|Path, # folder holding the images in one of the accepted layouts
                 )->DataSource:
     "Find the image files under `root` and the layout they are in."
@@ -72,21 +81,19 @@ def find_dataset(root:str|Path, # folder holding the images in one of the accept
     if not root.exists(): raise FileNotFoundError(f"Data folder {root} does not exist.\n{LAYOUTS_HELP}")
     if not root.is_dir(): raise NotADirectoryError(f"{root} is a file, not a data folder.\n{LAYOUTS_HELP}")
     base = _ci(root, 'DATASET') or root
-    if _ci(base, 'TRAIN') and {'o', 'r'} <= {d.name.lower() for d in _subdirs(_ci(base, 'TRAIN'))}:
+    kaggle = {s: d for s, n in (('pool', 'TRAIN'), ('test', 'TEST')) if (d := _ci(base, n)) and _coded(d)}
+    if kaggle:   # TRAIN and TEST, or either alone (the official test part on its own)
         layout = 'kaggle'
-        dirs = {'pool': _ci(base, 'TRAIN')}
-        if _ci(base, 'TEST'): dirs['test'] = _ci(base, 'TEST')
-        names = {d.name: KAGGLE_CLASSES[d.name.upper()] for s in dirs.values() for d in _subdirs(s) if d.name.upper() in KAGGLE_CLASSES}
-        rows, empty = _collect(dirs, names)
+        rows, empty = _collect(kaggle, _kaggle_names(*kaggle.values()))
     elif _ci(root, 'train') and _subdirs(_ci(root, 'train')):
         layout = 'researchers'
         aliases = {'train': ('train',), 'val': ('val', 'valid', 'validation'), 'test': ('test',)}
         dirs = {s: next(d for a in al if (d := _ci(root, a))) for s, al in aliases.items()
                 if any(_ci(root, a) for a in al)}
         rows, empty = _collect(dirs)
-    else:
+    else:   # class folders; the Kaggle codes O and R (a TEST folder itself) are organic and recyclable here too
         layout = 'folders'
-        rows, empty = _collect({'pool': root})
+        rows, empty = _collect({'pool': root}, _kaggle_names(root) if _coded(root, exact=True) else None)
     items = pd.DataFrame(rows, columns=['path', 'label', 'split'])
     if items.empty: raise ValueError(f"No image files ({', '.join(sorted(IMG_EXTS))}) found under {root}.\n{LAYOUTS_HELP}")
     if empty: warnings.warn(f"Empty class folders (no images): {', '.join(empty)}")
