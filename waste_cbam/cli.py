@@ -247,6 +247,7 @@ def train_cli(argv:list|None=None): # arguments (default: the process's)
                       f"{resume_command('waste_cbam_train', argv)}", file=sys.stderr)
             sys.exit(130)
         if t.main: print(json.dumps(t.result(), indent=2))
+        if t.main: print(f"next, the test split's metrics and figures: {shlex.join(['waste_cbam_evaluate', str(t.run_dir)])} (--explain, --speed: more)")
         if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
     run_command(train_parser(), run, argv)
 
