@@ -15,8 +15,8 @@ from PIL import Image, ImageDraw
 
 # %% auto #0
 __all__ = ['SPLITS', 'CLASSES', 'KAGGLE_DATASET', 'KAGGLE_CLASSES', 'IMG_EXTS', 'EXT_FORMATS', 'LAYOUTS_HELP', 'DataSource',
-           'find_dataset', 'make_synthetic_data', 'data_path', 'download_data', 'get_data_dir', 'pmap',
-           'default_workers', 'cache_root', 'audit_images', 'audit_summary', 'plot_image_sizes']
+           'find_dataset', 'make_synthetic_data', 'data_path', 'cached_download', 'download_data', 'get_data_dir',
+           'pmap', 'default_workers', 'cache_root', 'audit_images', 'audit_summary', 'plot_image_sizes']
 
 # %% ../nbs/00a_sources.ipynb #9f01d80e
 SPLITS = ('train', 'val', 'test')
@@ -151,10 +151,19 @@ def data_path(data:str|Path|None=None, # a data folder or an index.csv; None or 
         raise FileNotFoundError(f"{how} does not exist: give the folder that holds the photographs (or an index.csv).")
     return p
 
+def cached_download(cache_dir:str|Path|None=None, # kagglehub's cache folder; default `cache_root()/'kagglehub'`
+                   )->tuple:
+    "The newest complete copy of the data set in kagglehub's cache: (folder, version), or (None, None)."
+    base = Path(cache_dir or cache_root()/'kagglehub')/'datasets'/KAGGLE_DATASET
+    done = [int(m.name.split('.')[0]) for m in base.glob('*.complete') if m.name.split('.')[0].isdigit()]
+    done = [v for v in sorted(done) if (base/'versions'/str(v)).is_dir()]
+    return (base/'versions'/str(done[-1]), done[-1]) if done else (None, None)
+
 def download_data(cache_dir:str|Path|None=None, # where kagglehub keeps the download; default `cache_root()/'kagglehub'`
                   force:bool=False,             # download again even if a copy is cached
                  )->Path:
-    "Download the researchers' data set from Kaggle with kagglehub (cached); return its folder."
+    """Download the researchers' data set from Kaggle with kagglehub (cached); return its folder. Offline, the newest
+    copy in the cache is used, with a warning that names its version."""
     try: import kagglehub
     except ImportError:
         raise ImportError('Downloading needs kagglehub: pip install "waste_cbam[download]"; or download '
@@ -162,10 +171,15 @@ def download_data(cache_dir:str|Path|None=None, # where kagglehub keeps the down
     dest, old = Path(cache_dir or cache_root()/'kagglehub'), os.environ.get('KAGGLEHUB_CACHE')
     os.environ['KAGGLEHUB_CACHE'] = str(dest)   # kagglehub reads its cache folder from here at each call
     try: return Path(kagglehub.dataset_download(KAGGLE_DATASET, force_download=force))
-    except Exception as e:
-        raise ConnectionError(f"Could not download {KAGGLE_DATASET} from Kaggle ({type(e).__name__}): check the network "
-                              f"(and Kaggle credentials for private data), or download https://www.kaggle.com/datasets/"
-                              f"{KAGGLE_DATASET} by hand, unpack it and pass its folder.") from None
+    except Exception as e:   # kagglehub asks Kaggle for the latest version before it looks in its cache
+        path, version = cached_download(dest)
+        if path is not None and not force:
+            warnings.warn(f"Kaggle could not be reached ({type(e).__name__}): using the cached copy of {KAGGLE_DATASET}, "
+                          f"version {version}, in {path}.")
+            return path
+        raise ConnectionError(f"Could not download {KAGGLE_DATASET} from Kaggle ({type(e).__name__}) and {dest} holds no copy: "
+                              f"check the network, or download https://www.kaggle.com/datasets/{KAGGLE_DATASET} by hand, "
+                              "unpack it and pass the unpacked folder as DATA (the one that holds DATASET/ or TRAIN/).") from None
     finally:
         if old is None: os.environ.pop('KAGGLEHUB_CACHE', None)
         else: os.environ['KAGGLEHUB_CACHE'] = old
