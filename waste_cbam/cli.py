@@ -15,7 +15,7 @@ from .data import KAGGLE_DATASET, data_path, download_data, prepare, materialise
 from .config import TrainConfig, PRESETS, PRESET_NOTES, preset, config_fields, field_choices, preset_values
 from .run import Run
 from .trainer import Trainer, TensorBoardCallback
-from .grid_search import SPACE, MAX_EPOCHS, grid_values, grid_search
+from .grid_search import SPACE, MAX_EPOCHS, grid_values, grid_search, grid_estimate
 from .bayes_search import PRUNERS, bayes_search, study_results
 from .evaluation import evaluate, evaluate_folder, metrics_table, speed_table, save_explanations, export_model, predict
 from .baselines import BASELINES, select, run_variants, summarise, comparison_table, paired_comparison
@@ -268,6 +268,7 @@ def tune_parser()->Parser:
     p.add_argument('--storage', help='bayes: SQLAlchemy URL shared by workers (default: sqlite:///OUT_DIR/study.db)')
     p.add_argument('--study', default='waste_cbam', help='bayes: study name in the storage')
     p.add_argument('--heartbeat', type=int, default=10, help='bayes: seconds between heartbeats; a worker silent for 3 is retried')
+    p.add_argument('--yes', action='store_true', help='grid: run it even when it is estimated at over a day')
     return p
 
 def tune_cli(argv:list|None=None): # arguments (default: the process's)
@@ -280,7 +281,13 @@ def tune_cli(argv:list|None=None): # arguments (default: the process's)
         base = base.replace(data=resolve_data(a))
         if a.method == 'grid':
             n = min(a.n_subset or GRID_SIZE, GRID_SIZE)
-            print(f"grid search: {n} of {GRID_SIZE} combinations, at most {min(base.epochs, a.max_epochs)} epochs each", flush=True)
+            e = grid_estimate(base, n, a.max_epochs)
+            say = (f"{n} of {GRID_SIZE} combinations x at most {e['epochs']} epochs x {e['train_images']:,} training images at "
+                   f"{e['ms_per_image']:.1f} ms each (measured here): at most {e['hours']:.1f} hours")
+            if e['hours'] > 24 and not a.yes:
+                raise ValueError(f"grid search: {say}, {e['hours'] / 24:.1f} days: pass --n_subset N to train N combinations "
+                                 "drawn at random, or --yes to run them all")
+            print(f"grid search: {say}", flush=True)
             print(grid_search(base, a.out_dir, n_subset=a.n_subset, seed=a.search_seed, max_epochs=a.max_epochs).to_string())
         else:
             import optuna

@@ -16,7 +16,8 @@ from .trainer import run_trial
 
 # %% auto #0
 __all__ = ['SPACE', 'MAX_EPOCHS', 'RESULT_COLUMNS', 'grid_values', 'params_key', 'trial_config', 'space_key', 'result_row',
-           'ResultsTable', 'grid_search', 'plot_search', 'plot_heatmap', 'plot_best_curves']
+           'ResultsTable', 'grid_search', 'train_images', 'seconds_per_image', 'grid_estimate', 'plot_search',
+           'plot_heatmap', 'plot_best_curves']
 
 # %% ../nbs/04_grid_search.ipynb #88f12472
 SPACE = {
@@ -110,6 +111,59 @@ def grid_search(base:TrainConfig,          # config every trial starts from (dat
         if verbose: print(f"grid {i + 1}/{len(combos)} {params}: {r['status']}, best val F1 "
                           f"{r.get('best_val_f1', float('nan')):.4f} ({time.time() - t0:.0f}s)", flush=True)
     return table.read()
+
+# %% ../nbs/04_grid_search.ipynb #cde68c5d
+def train_images(cfg:TrainConfig)->int: # a config whose `data` names a folder or an index.csv
+    "How many images `cfg` trains on: the index's train split, or the folder's train part and its pool less val and test."
+    from waste_cbam.data import data_path, find_dataset
+    p = data_path(cfg.data)
+    if p.suffix == '.csv': split = pd.read_csv(p, usecols=['split']).split
+    else: split = find_dataset(p).items.split
+    pool = (split == 'pool').sum()
+    n = int((split == 'train').sum() + round(pool * (1 - cfg.val_frac - (0 if (split == 'test').any() else cfg.test_frac))))
+    n += int(cfg.refit and round(pool * cfg.val_frac)) + int(cfg.refit and (split == 'val').sum())
+    return min(n, cfg.limit) if cfg.limit else n
+
+def seconds_per_image(cfg:TrainConfig, # the model, side, batch, precision and layout to time
+                      device:str|None=None, # None = CUDA when available
+                      steps:int=3,          # timed training steps, after one warm-up step
+                     )->float:
+    "Seconds one training image costs: forward, loss, backward and AdamW step on random images, as the trainer runs them."
+    import torch
+    from torch import nn
+    from waste_cbam.models import build_model
+    from waste_cbam.trainer import cpu_bf16_native
+    device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    model = build_model(cfg, 2).to(device)
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    amp = (getattr(torch, cfg.amp_dtype) if device.type == 'cuda' else torch.bfloat16) if cfg.amp else None
+    if device.type == 'cpu' and not cpu_bf16_native(): amp = None
+    x = torch.randn(cfg.batch_size, 3, cfg.img_size, cfg.img_size, device=device).contiguous(memory_format=fmt)
+    y = torch.randint(0, 2, (cfg.batch_size,), device=device)
+    def step():
+        with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+            loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+    step()
+    if device.type == 'cuda': torch.cuda.synchronize(device)
+    t0 = time.perf_counter()
+    for _ in range(steps): step()
+    if device.type == 'cuda': torch.cuda.synchronize(device)
+    return (time.perf_counter() - t0) / (steps * cfg.batch_size)
+
+def grid_estimate(base:TrainConfig,           # the config every trial starts from
+                  n:int,                      # combinations to train
+                  max_epochs:int=MAX_EPOCHS,  # cap on the epochs of one trial
+                  s_per_image:float|None=None, # measured with `seconds_per_image` when None
+                  device:str|None=None,       # where to measure
+                 )->dict:
+    "The most a grid of `n` combinations of `base` costs: epochs, training images, seconds per image, hours."
+    s = seconds_per_image(base, device) if s_per_image is None else s_per_image
+    epochs, images = min(base.epochs, max_epochs), train_images(base)
+    return dict(combinations=n, epochs=epochs, train_images=images, ms_per_image=1e3 * s,
+                hours=n * epochs * images * s * 1.1 / 3600)   # a tenth more for validation
 
 # %% ../nbs/04_grid_search.ipynb #16c4aa69
 def plot_search(results:pd.DataFrame,       # a results table
