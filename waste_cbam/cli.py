@@ -11,7 +11,7 @@ import torch
 from sklearn.model_selection import ParameterGrid
 
 import waste_cbam
-from .data import KAGGLE_DATASET, data_path, download_data, prepare, materialise
+from .data import KAGGLE_DATASET, data_path, download_data, prepare, materialise, find_dataset
 from .config import TrainConfig, PRESETS, PRESET_NOTES, preset, config_fields, field_choices, preset_values
 from .run import Run
 from .trainer import Trainer, TensorBoardCallback
@@ -26,9 +26,9 @@ from .app import launch_demo
 __all__ = ['RUN_FIELDS', 'TYPES', 'OPEN_CHOICES', 'TRAIN_FIELDS', 'TUNE_FIELDS', 'GRID_SIZE', 'STUDIES', 'STUDY_FIELDS', 'Parser',
            'HelpFormatter', 'parser', 'run_command', 'add_data', 'resolve_data', 'cli_text', 'json_object',
            'field_type', 'plain_choices', 'choice_texts', 'field_help', 'add_field', 'add_config', 'config_from',
-           'device_of', 'prepare_parser', 'prepare_cli', 'train_parser', 'train_config', 'resume_command', 'train_cli',
-           'tune_parser', 'tune_cli', 'study_parser', 'study_cli', 'add_run', 'evaluate_parser', 'evaluate_cli',
-           'predict_parser', 'predict_cli', 'demo_parser', 'demo_cli']
+           'device_of', 'prepare_parser', 'prepare_cli', 'train_parser', 'train_config', 'test_split_origin',
+           'resume_command', 'train_cli', 'tune_parser', 'tune_cli', 'study_parser', 'study_cli', 'add_run',
+           'evaluate_parser', 'evaluate_cli', 'predict_parser', 'predict_cli', 'demo_parser', 'demo_cli']
 
 # %% ../nbs/10_cli.ipynb #9edb9465
 class Parser(argparse.ArgumentParser):
@@ -225,6 +225,15 @@ def train_config(a)->TrainConfig: # parsed arguments of `train_parser`
     "The run's config from the arguments (the data not yet resolved)."
     return config_from(a, TRAIN_FIELDS)
 
+def test_split_origin(cfg:TrainConfig,    # the run's config, its data resolved
+                      index:pd.DataFrame, # the index it trains from
+                     )->str:
+    "Where a run's test split comes from, in words: an index's, the data set's own test part, or a share of its photos."
+    n, p = int((index.split == 'test').sum()), data_path(cfg.data)
+    if p.suffix == '.csv': return f"test split: the index's, {n:,} photos"
+    if (find_dataset(p).items.split == 'test').any(): return f"test split: the data set's own test part, {n:,} photos"
+    return f"test split: {cfg.test_frac:.0%} of the data set's usable photos (split seed {cfg.split_seed}), {n:,} photos"
+
 def resume_command(prog:str, argv:list)->str: # the command's name; the arguments it was given
     "The command line that continues an interrupted run: the same arguments and `--resume`."
     return shlex.join([prog, *argv, *([] if '--resume' in argv else ['--resume'])])
@@ -238,7 +247,8 @@ def train_cli(argv:list|None=None): # arguments (default: the process's)
         cfg = cfg.replace(data=resolve_data(a, cfg.data))
         cbs = [TensorBoardCallback(a.tensorboard_dir)] if a.tensorboard or a.tensorboard_dir else []   # fails before training without the extra
         t = Trainer(cfg, cbs=cbs, progress=not a.quiet)   # under torchrun: one of several processes (chapter 03)
-        if t.main: print(f"training {t.run_dir} on {t.device} x {t.world} ({len(t.data.train.dataset)} train, {len(t.data.val.dataset)} val images)")
+        if t.main: print(f"training {t.run_dir} on {t.device} x {t.world} ({len(t.data.train.dataset)} train, {len(t.data.val.dataset)} val images; "
+                         f"{test_split_origin(cfg, t.data.index)})")
         try: t.fit(resume=a.resume)
         except KeyboardInterrupt:   # checkpoints and history are written whole or not at all (Run's files): the last epoch stands
             if t.main:
