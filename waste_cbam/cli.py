@@ -343,7 +343,7 @@ def add_run(p:Parser, # the parser of a command that reads a run folder
     "The positional run folder, `--checkpoint` and `--device`."
     p.add_argument('run_dir', help='a run folder of waste_cbam_train')
     p.add_argument('--checkpoint', default='best', choices=['best', 'last'], help='which checkpoint')
-    p.add_argument('--device', help='cpu, cuda, ... (default: cuda when available)')
+    p.add_argument('--device', help="'cuda', 'cpu', 'cuda:1', ... (default: CUDA when available)")
 
 def evaluate_parser()->Parser:
     p = parser('waste_cbam_evaluate', 'Evaluate a trained run on a split (or a labelled folder): metrics.json, predictions.csv and figures in the run folder.')
@@ -352,7 +352,7 @@ def evaluate_parser()->Parser:
     p.add_argument('--data', help="a labelled folder (any layout of waste_cbam_prepare) to evaluate instead of a split; "
                                   "results, leaks and audit in RUN_DIR/eval/NAME")
     p.add_argument('--name', help="with --data: the results' folder under RUN_DIR/eval (default: the folder's name)")
-    p.add_argument('--batch_size', type=int, default=64, help='images per batch')
+    p.add_argument('--batch_size', type=int, default=64, help='images per batch (inference: no gradients kept)')
     for flag, help in (('speed', 'also measure latency, throughput and memory (speed.csv)'),
                        ('explain', 'also write the attention / Grad-CAM and mistakes figures (of a split)'),
                        ('export', 'also export TorchScript and ONNX into RUN_DIR/export (the export extra)')):
@@ -389,7 +389,7 @@ def predict_parser()->Parser:
     add_run(p)
     p.add_argument('photos', nargs='+', help='image files and/or folders')
     p.add_argument('--csv', help='write the table to this CSV file instead of printing it')
-    p.add_argument('--batch_size', type=int, default=32, help='images per forward pass')
+    p.add_argument('--batch_size', type=int, default=64, help='images per batch (inference: no gradients kept)')
     return p
 
 def predict_cli(argv:list|None=None): # arguments (default: the process's)
