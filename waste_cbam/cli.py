@@ -188,6 +188,7 @@ def device_of(args)->str: # parsed arguments with `device`
 
 # %% ../nbs/10_cli.ipynb #df7e5447
 def prepare_parser()->Parser:
+    "The `waste_cbam_prepare` parser: the data (or `--download`), `--out_dir`, the split fractions and seed, `--min_size`, `--materialise_to`, `--copy` and `--workers`."
     p = parser('waste_cbam_prepare', 'Audit and split a waste-photo folder: writes index.csv, audit.csv and audit_summary.csv.')
     add_data(p)
     p.add_argument('--out_dir', default='runs/data', help='folder for index.csv and the audit report')
@@ -210,6 +211,7 @@ def prepare_cli(argv:list|None=None): # arguments (default: the process's)
 TRAIN_FIELDS = [n for n in config_fields() if n != 'data']   # every field; the data is the positional DATA
 
 def train_parser()->Parser:
+    "The `waste_cbam_train` parser: the data, `--preset` or `--config` and an option for every config field but `data`, `--resume`, `--quiet` and the TensorBoard switches."
     p = parser('waste_cbam_train', 'Train a model on a waste-photo folder; writes a run folder with history, checkpoints and figures.')
     add_data(p); add_config(p, TRAIN_FIELDS, config_file=True)
     p.add_argument('--resume', action='store_true', help='continue the run in OUT_DIR/NAME from its last.pt')
@@ -266,6 +268,7 @@ TUNE_FIELDS = [n for n in config_fields() if n not in {'data', 'out_dir', 'name'
 GRID_SIZE = len(ParameterGrid(grid_values()))
 
 def tune_parser()->Parser:
+    "The `waste_cbam_tune` parser: the data, the config fields outside the search space (preset 'trial' by default), `--method` and the grid and bayes search options."
     p = parser('waste_cbam_tune', "Tune a CBAM-ResNet over the researchers' search space: grid search or Optuna TPE.")
     add_data(p); add_config(p, TUNE_FIELDS, default='trial')   # a trial is judged on validation: never refit
     p.add_argument('--method', default='bayes', choices=['grid', 'bayes'], help='grid search or Bayesian (TPE) search')
@@ -314,6 +317,7 @@ STUDY_FIELDS = [n for n in config_fields() if n not in {'data', 'out_dir', 'name
                                                        *(k for vs, _ in STUDIES.values() for v in vs.values() for k in v)}]   # the variants set these
 
 def study_parser()->Parser:
+    "The `waste_cbam_study` parser: the study, the data, the config fields the variants leave alone (preset 'trial' by default), `--variants`, `--seeds` and `--out_dir`."
     p = parser('waste_cbam_study', 'Train and evaluate the baselines or the ablation variants, several seeds each, then print the summary.')
     p.add_argument('study', choices=list(STUDIES), help='which study')
     add_data(p); add_config(p, STUDY_FIELDS, default='trial')
@@ -346,6 +350,7 @@ def add_run(p:Parser, # the parser of a command that reads a run folder
     p.add_argument('--device', help="'cuda', 'cpu', 'cuda:1', ... (default: CUDA when available)")
 
 def evaluate_parser()->Parser:
+    "The `waste_cbam_evaluate` parser: the run folder, `--checkpoint`, `--device`, `--split` or `--data` (and `--name`), `--batch_size` and the `--speed`, `--explain` and `--export` switches."
     p = parser('waste_cbam_evaluate', 'Evaluate a trained run on a split (or a labelled folder): metrics.json, predictions.csv and figures in the run folder.')
     add_run(p)
     p.add_argument('--split', default='test', choices=['test', 'val', 'train'], help="the split of the run's index to evaluate")
@@ -385,6 +390,7 @@ def evaluate_cli(argv:list|None=None): # arguments (default: the process's)
 
 # %% ../nbs/10_cli.ipynb #50d12e95
 def predict_parser()->Parser:
+    "The `waste_cbam_predict` parser: the run folder, `--checkpoint`, `--device`, the photos, `--csv` and `--batch_size`."
     p = parser('waste_cbam_predict', "Predict the run's classes for photos; unreadable files are listed, not fatal, unless not one could be read (status 2).")
     add_run(p)
     p.add_argument('photos', nargs='+', help='image files and/or folders')
@@ -407,6 +413,7 @@ def predict_cli(argv:list|None=None): # arguments (default: the process's)
 
 # %% ../nbs/10_cli.ipynb #ff6fa8cf
 def demo_parser()->Parser:
+    "The `waste_cbam_demo` parser: the run folder, `--checkpoint`, `--device`, `--host`, `--port` and `--examples`."
     p = parser('waste_cbam_demo', 'A web page on a trained run: upload photos, see the class probabilities, CBAM attention and Grad-CAM.')
     add_run(p)
     p.add_argument('--host', default='127.0.0.1', help="address to listen on ('0.0.0.0': every interface)")

@@ -207,7 +207,8 @@ def data_kwargs(cfg:TrainConfig)->dict: # a config
             if f.metadata['data'] and n != 'data'}
 
 # %% ../nbs/02b_config.ipynb #071428ee
-def config_hash(cfg:TrainConfig)->str:
+def config_hash(cfg:TrainConfig, # the config to name
+               )->str:
     """Ten hex digits naming what a config trains: a SHA-1 of its JSON, each field entered as its `hashed`
     fact says: always; only when it differs from its default (fields added after the first release, so the
     folders of finished runs keep their names when the config grows); or blank (`name`, `out_dir`)."""

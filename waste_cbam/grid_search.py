@@ -44,7 +44,8 @@ def _canon(k, v):
     if isinstance(v, (float, np.floating)) and float(v).is_integer(): return int(v)
     return v.item() if isinstance(v, np.generic) else v
 
-def params_key(params:dict)->str:
+def params_key(params:dict, # {parameter: value}
+              )->str:
     "A canonical text of a parameter set (sorted keys, canonical types)."
     return json.dumps({k: _canon(k, v) for k, v in params.items()}, sort_keys=True)
 
@@ -58,11 +59,16 @@ def trial_config(base:TrainConfig,        # the config every trial starts from
                                     "set refit=False (--no-refit), or start from the 'trial' preset.")
     return hashed_run(base.replace(**params, epochs=min(base.epochs, max_epochs)), out_dir)
 
-def space_key(cfg:TrainConfig)->str:
+def space_key(cfg:TrainConfig, # a trial's config
+             )->str:
     "The key of a trial in a results table: its values of every parameter of `SPACE`."
     return params_key({k: getattr(cfg, k) for k in SPACE})
 
-def result_row(method:str, trial:int, params:dict, r:dict)->dict:
+def result_row(method:str,   # the search: 'grid' or 'bayes'
+               trial:int,    # the trial's number in its search
+               params:dict,  # the trial's parameters, {name: value}
+               r:dict,       # `run_trial`'s result
+              )->dict:
     "One row of the common results table from `run_trial`'s result."
     row = dict(method=method, trial=trial, **params, error='')
     row.update({k: r.get(k) for k in RESULT_COLUMNS if k in r and k not in row or k == 'error' and r.get('error')})
@@ -168,7 +174,8 @@ def grid_estimate(base:TrainConfig,           # the config every trial starts fr
 # %% ../nbs/04_grid_search.ipynb #16c4aa69
 def plot_search(results:pd.DataFrame,       # a results table
                 metric:str='best_val_f1',   # column to plot
-                title:str='Search results'):
+                title:str='Search results', # the figure's title
+               ):
     "The metric against each parameter of `SPACE`, one panel each, coloured by search method."
     import matplotlib.pyplot as plt, seaborn as sns
     ok = results[results.status.isin(SCORED)]
@@ -181,7 +188,11 @@ def plot_search(results:pd.DataFrame,       # a results table
     fig.suptitle(title); fig.tight_layout()
     return fig
 
-def plot_heatmap(results:pd.DataFrame, x:str='lr', y:str='weight_decay', metric:str='best_val_f1'):
+def plot_heatmap(results:pd.DataFrame,      # a results table
+                 x:str='lr',                # the parameter along the columns
+                 y:str='weight_decay',      # the parameter along the rows
+                 metric:str='best_val_f1',  # the column averaged in each cell (trials of a SCORED status only)
+                ):
     "Mean of `metric` over every pair of values of `x` and `y`."
     import matplotlib.pyplot as plt, seaborn as sns
     ok = results[results.status.isin(SCORED)]
@@ -191,7 +202,10 @@ def plot_heatmap(results:pd.DataFrame, x:str='lr', y:str='weight_decay', metric:
     ax.set(title=f'{metric}: mean over the other parameters', xlabel=x, ylabel=y)
     return fig
 
-def plot_best_curves(results:pd.DataFrame, k:int=3, metric:str='val_f1'):
+def plot_best_curves(results:pd.DataFrame,  # a results table, with the trials' run_dir
+                     k:int=3,               # how many trials: the best by best_val_f1
+                     metric:str='val_f1',   # the history column plotted against the epoch
+                    ):
     "Validation curves of the `k` best trials, read from their run folders' history.csv."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.6))

@@ -198,7 +198,10 @@ def get_data_dir(fallback:str|Path|None=None, # where to write the generated set
     return dest
 
 # %% ../nbs/00a_sources.ipynb #6ac71de4
-def pmap(fn, chunks, workers):
+def pmap(fn,      # a function of one chunk, picklable (a module-level function)
+         chunks,  # a sized sequence of chunks, one task each
+         workers, # processes; 1 or less: this process
+        ):
     "Lazily map `fn` over `chunks` in `workers` processes (in this process when 1), results in order."
     if workers <= 1 or len(chunks) <= 1:
         yield from map(fn, chunks); return
@@ -317,7 +320,8 @@ def audit_summary(audit:pd.DataFrame, # the table `audit_images` returned
     return t
 
 # %% ../nbs/00a_sources.ipynb #6deeb853
-def plot_image_sizes(audit:pd.DataFrame):
+def plot_image_sizes(audit:pd.DataFrame, # the table `audit_images` returned (label, width, height, error)
+                    ):
     "Scatter of image width against height (px), per class, for the decodable files."
     import seaborn as sns
     a = audit[audit.error == '']

@@ -37,12 +37,14 @@ __all__ = ['EVENTS', 'data_for', 'seed_everything', 'epoch_seed', 'CancelBatchEx
            'plot_history', 'run_trial', 'tb_tag', 'TensorBoardCallback']
 
 # %% ../nbs/03_trainer.ipynb #eb28bb4f
-def data_for(cfg:TrainConfig)->WasteData:
+def data_for(cfg:TrainConfig, # the run's config: its data (folder, index or None) and data fields
+            )->WasteData:
     "The loaders `cfg` trains on (its data folder or index, or $WASTE_CBAM_DATA), built as its data fields say."
     return get_dataloaders(str(data_path(cfg.data)), **data_kwargs(cfg), seed=cfg.seed, verbose=False)
 
 # %% ../nbs/03_trainer.ipynb #c8179c6b
-def seed_everything(seed:int):
+def seed_everything(seed:int, # the seed (NumPy's taken modulo 2**32)
+                   ):
     "Seed Python, NumPy and torch (all devices)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
@@ -175,7 +177,9 @@ def add_cbs(self:Trainer, cbs:list): # `Callback`s
     return self
 
 @patch
-def remove_cbs(self:Trainer, cbs:list):
+def remove_cbs(self:Trainer,
+               cbs:list, # the callbacks to remove (matched by identity)
+              ):
     "Remove callbacks; returns self."
     keep = [cb for cb in self.cbs if all(cb is not c for c in cbs)]
     self.cbs = []; return self.add_cbs(keep)
@@ -262,7 +266,9 @@ def _autocast(self:Trainer):
 
 # %% ../nbs/03_trainer.ipynb #4cc23c06
 @patch
-def history_df(self:Trainer)->pd.DataFrame: return pd.DataFrame(self.history)
+def history_df(self:Trainer)->pd.DataFrame:
+    "The history so far as a table, one row per finished epoch."
+    return pd.DataFrame(self.history)
 
 @patch
 def result(self:Trainer)->dict:
