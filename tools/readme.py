@@ -1,6 +1,7 @@
 """Write README.md from nbs/index.ipynb without Quarto (nbdev_readme needs Quarto).
 
-Usage, from the repository root: python tools/readme.py
+Usage, from the repository root: python tools/readme.py           (writes README.md and README_files/)
+                                  python tools/readme.py --check   (exit 1 when they differ from what it would write)
 Hidden cells (`#| hide`) are left out, directives are stripped, outputs are kept: text as code blocks,
 tables as Markdown, figures as PNG files in README_files/."""
 import base64, json, re, shutil
@@ -39,6 +40,25 @@ def render(nb_path='nbs/index.ipynb', out='README.md', fig_dir='README_files'):
     Path(out).write_text('\n\n'.join(parts) + '\n')
     return out, nfig
 
+def differences(nb_path='nbs/index.ipynb', out='README.md', fig_dir='README_files'):
+    "What differs between the committed README (and its figures) and what `render` writes now."
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        render(nb_path, f'{d}/README.md', f'{d}/README_files')
+        # the figure links name the folder: compare the text with the committed folder's name put in
+        want = Path(d, 'README.md').read_text().replace(f'{d}/README_files', fig_dir)
+        bad = [] if Path(out).exists() and Path(out).read_text() == want else [out]
+        new = {f.name: f.read_bytes() for f in Path(d, 'README_files').glob('*')}
+        old = {f.name: f.read_bytes() for f in Path(fig_dir).glob('*')}
+        bad += [f'{fig_dir}/{n}' for n in sorted(new.keys() | old.keys()) if new.get(n) != old.get(n)]
+    return bad
+
 if __name__ == '__main__':
-    out, n = render()
-    print(f"wrote {out} with {n} figure(s)")
+    import sys
+    if '--check' in sys.argv[1:]:
+        bad = differences()
+        if bad: sys.exit(f"out of sync with nbs/index.ipynb: {', '.join(bad)}; run `python tools/readme.py` and commit")
+        print("README.md and README_files/ match nbs/index.ipynb")
+    else:
+        out, n = render()
+        print(f"wrote {out} with {n} figure(s)")

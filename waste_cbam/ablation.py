@@ -72,7 +72,8 @@ def plot_ablation(results:pd.DataFrame,  # `ablation`'s table
                   metric:str='test_f1',  # the plotted column
                   groups:dict=GROUPS,    # panels: {title: variants}
                   reference:str='none',  # drawn as a dashed line (its mean)
-                  title:str=''):
+                  title:str='',          # the figure's title; '' for none
+                 ):
     "One panel per group: every run as a small dot, each variant's mean ± std, the reference's mean as a line."
     import matplotlib.pyplot as plt
     ok = results[results.status.isin(SCORED)]

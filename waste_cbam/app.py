@@ -135,8 +135,9 @@ def classify(dm:DemoModel, # what `load_demo` returned
         gallery.append((r['photo'], f"{n}: {r['label']} {r['probability']:.2f}"))
         if r['attention'] is not None: gallery.append((r['attention'], f"{n}: CBAM spatial attention"))
         gallery.append((r['gradcam'], f"{n}: Grad-CAM of {r['label']} ({dm.layer})"))
+    # the error names the file as the file's name, not the server's temporary upload path
     table = pd.DataFrame([dict(file=Path(r['file']).name, label=r.get('label', ''), probability=round(r.get('probability', np.nan), 4),
-                               error=r['error'] or '') for r in rows])
+                               error=(r['error'] or '').replace(str(r['file']), Path(r['file']).name)) for r in rows])
     return '\n\n'.join(msgs), (good[0]['probs'] if good else None), gallery, table
 
 # %% ../nbs/09_app.ipynb #442e8720

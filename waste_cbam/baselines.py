@@ -163,10 +163,11 @@ def comparison_table(summary:pd.DataFrame, # `summarise`'s table
 
 def plot_accuracy_cost(summary:pd.DataFrame,  # `summarise`'s table, with costs
                        metric:str='test_f1',  # the quality axis
-                       costs:tuple=(('gflops', 'GFLOPs (multiply-adds) per image'),
+                       costs:tuple=(('gflops', 'GFLOPs (multiply-adds) per image'), # ((column, axis label), ...): a panel for each column in `summary`
                                     ('s_per_epoch', 'training seconds per epoch'),
                                     ('infer_ms', 'inference ms per image (batch 1)')),
-                       title:str=''):
+                       title:str='',          # the figure's title; '' for none
+                      ):
     "The metric (mean ± std over seeds) against each cost, one panel each, a labelled point per variant."
     import matplotlib.pyplot as plt
     costs = [(c, lab) for c, lab in costs if c in summary]

@@ -109,14 +109,16 @@ def bayes_search(base:TrainConfig,         # config every trial starts from
                        callbacks=[MaxTrialsCallback(n_trials, states=finished)])
     return study
 
-def study_results(study:optuna.Study)->pd.DataFrame:
+def study_results(study:optuna.Study, # a study of `bayes_search`
+                 )->pd.DataFrame:
     "The common results table (chapter 04's columns) of a study's finished trials."
     rows = [t.user_attrs['row'] for t in study.get_trials(deepcopy=False) if 'row' in t.user_attrs
             and t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)]
     return pd.DataFrame(rows, columns=RESULT_COLUMNS).sort_values('trial').reset_index(drop=True)
 
 # %% ../nbs/05_bayes_search.ipynb #368d6033
-def plot_study(study:optuna.Study):
+def plot_study(study:optuna.Study, # a study of `bayes_search`
+              ):
     "Optuna's optimisation history, parameter importances, parallel coordinates, slice and contour plots."
     import optuna.visualization.matplotlib as ov
     figs = []
@@ -130,20 +132,26 @@ def plot_study(study:optuna.Study):
             figs.append(fig)
     return figs
 
-def cost_curve(results:pd.DataFrame, metric:str='best_val_f1')->pd.DataFrame:
+def cost_curve(results:pd.DataFrame,      # a results table (trial, status, seconds and `metric` columns)
+               metric:str='best_val_f1',  # the column whose best so far is tracked (trials of a SCORED status only)
+              )->pd.DataFrame:
     "Cumulative training seconds and best-so-far metric, trial by trial (failed trials cost time too)."
     t = results.sort_values('trial')
     return pd.DataFrame(dict(trial=t.trial.values, seconds=t.seconds.fillna(0).cumsum().values,
                              best=t[metric].where(t.status.isin(SCORED)).cummax().values))
 
-def seconds_to_reach(results:pd.DataFrame, target:float, metric:str='best_val_f1')->float:
+def seconds_to_reach(results:pd.DataFrame,      # a results table (trial, status, seconds and `metric` columns)
+                     target:float,              # the value of `metric` to reach
+                     metric:str='best_val_f1',  # the column compared with `target`
+                    )->float:
     "Training seconds a search spent until its best `metric` first reached `target` (inf if never)."
     c = cost_curve(results, metric)
     hit = c[c.best >= target]
     return float(hit.seconds.iloc[0]) if len(hit) else float('inf')
 
 def plot_cost(tables:dict,               # {search name: results table}
-              metric:str='best_val_f1'):
+              metric:str='best_val_f1',  # the column whose best so far is plotted
+             ):
     "Best metric so far against cumulative training seconds, one line per search."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6.5, 3.8))

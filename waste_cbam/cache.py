@@ -15,7 +15,8 @@ from .sources import cache_root, default_workers, pmap
 __all__ = ['stored_size', 'decode_image', 'ImageCache']
 
 # %% ../nbs/00c_cache.ipynb #c12445c5
-def stored_size(size:int)->int:
+def stored_size(size:int, # the model's input side, px
+               )->int:
     "Side of the cached square for a model input of `size` (the 224 -> 256 ratio of ImageNet evaluation)."
     return int(round(size / 0.875))
 

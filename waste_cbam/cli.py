@@ -4,18 +4,18 @@
 
 # %% ../nbs/10_cli.ipynb #0c91e790
 from __future__ import annotations
-import argparse, json, dataclasses
+import argparse, json, dataclasses, shlex, sys
 from pathlib import Path
 import pandas as pd
 import torch
 from sklearn.model_selection import ParameterGrid
 
 import waste_cbam
-from .data import KAGGLE_DATASET, data_path, download_data, prepare, materialise
+from .data import KAGGLE_DATASET, data_path, download_data, prepare, materialise, find_dataset
 from .config import TrainConfig, PRESETS, PRESET_NOTES, preset, config_fields, field_choices, preset_values
 from .run import Run
 from .trainer import Trainer, TensorBoardCallback
-from .grid_search import SPACE, MAX_EPOCHS, grid_values, grid_search
+from .grid_search import SPACE, MAX_EPOCHS, grid_values, grid_search, grid_estimate
 from .bayes_search import PRUNERS, bayes_search, study_results
 from .evaluation import evaluate, evaluate_folder, metrics_table, speed_table, save_explanations, export_model, predict
 from .baselines import BASELINES, select, run_variants, summarise, comparison_table, paired_comparison
@@ -26,9 +26,9 @@ from .app import launch_demo
 __all__ = ['RUN_FIELDS', 'TYPES', 'OPEN_CHOICES', 'TRAIN_FIELDS', 'TUNE_FIELDS', 'GRID_SIZE', 'STUDIES', 'STUDY_FIELDS', 'Parser',
            'HelpFormatter', 'parser', 'run_command', 'add_data', 'resolve_data', 'cli_text', 'json_object',
            'field_type', 'plain_choices', 'choice_texts', 'field_help', 'add_field', 'add_config', 'config_from',
-           'device_of', 'prepare_parser', 'prepare_cli', 'train_parser', 'train_config', 'train_cli', 'tune_parser',
-           'tune_cli', 'study_parser', 'study_cli', 'add_run', 'evaluate_parser', 'evaluate_cli', 'predict_parser',
-           'predict_cli', 'demo_parser', 'demo_cli']
+           'device_of', 'prepare_parser', 'prepare_cli', 'train_parser', 'train_config', 'test_split_origin',
+           'resume_command', 'train_cli', 'tune_parser', 'tune_cli', 'study_parser', 'study_cli', 'add_run',
+           'evaluate_parser', 'evaluate_cli', 'predict_parser', 'predict_cli', 'demo_parser', 'demo_cli']
 
 # %% ../nbs/10_cli.ipynb #9edb9465
 class Parser(argparse.ArgumentParser):
@@ -45,20 +45,26 @@ class HelpFormatter(argparse.HelpFormatter):
 def parser(prog:str,        # the command's name
            description:str, # what it does, first line of --help
           )->Parser:
-    "A parser with `--version` and each default shown once in `--help`."
+    "A parser with `--version`, `--threads` and each default shown once in `--help`."
     p = Parser(prog=prog, description=description, formatter_class=HelpFormatter)
     p.add_argument('--version', action='version', version=f'%(prog)s {waste_cbam.__version__}')
+    p.add_argument('--threads', type=int, metavar='N', help="CPU threads torch computes with (default: torch's, one per core); "
+                   'every timing depends on it')
     return p
 
 def run_command(p:Parser,        # the command's parser
                 run,             # run(args): the command's work
                 argv:list|None=None, # arguments (default: the process's)
                ):
-    "Parse `argv` and run; a user's error (bad value, missing file, no network, missing extra) is one line and exit status 2."
+    "Parse `argv` and run; a user's error (bad value, missing file, no network, missing extra) is one line and exit status 2, Ctrl-C one line and 130."
     args = p.parse_args(argv)
+    if args.threads is not None:
+        if args.threads < 1: p.error(f'argument --threads: {args.threads} threads: give 1 or more')
+        torch.set_num_threads(args.threads)
     try: run(args)
     except (ValueError, OSError, ImportError) as e:
         p.exit(2, f"{p.prog}: error: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}\n")
+    except KeyboardInterrupt: p.exit(130, f"\n{p.prog}: interrupted\n")   # Ctrl-C: status 130 as a shell reports it, no traceback
 
 # %% ../nbs/10_cli.ipynb #c18525bb
 def add_data(p:Parser): # the parser to add the data argument and --download to
@@ -182,6 +188,7 @@ def device_of(args)->str: # parsed arguments with `device`
 
 # %% ../nbs/10_cli.ipynb #df7e5447
 def prepare_parser()->Parser:
+    "The `waste_cbam_prepare` parser: the data (or `--download`), `--out_dir`, the split fractions and seed, `--min_size`, `--materialise_to`, `--copy` and `--workers`."
     p = parser('waste_cbam_prepare', 'Audit and split a waste-photo folder: writes index.csv, audit.csv and audit_summary.csv.')
     add_data(p)
     p.add_argument('--out_dir', default='runs/data', help='folder for index.csv and the audit report')
@@ -204,29 +211,55 @@ def prepare_cli(argv:list|None=None): # arguments (default: the process's)
 TRAIN_FIELDS = [n for n in config_fields() if n != 'data']   # every field; the data is the positional DATA
 
 def train_parser()->Parser:
+    "The `waste_cbam_train` parser: the data, `--preset` or `--config` and an option for every config field but `data`, `--resume`, `--quiet` and the TensorBoard switches."
     p = parser('waste_cbam_train', 'Train a model on a waste-photo folder; writes a run folder with history, checkpoints and figures.')
     add_data(p); add_config(p, TRAIN_FIELDS, config_file=True)
     p.add_argument('--resume', action='store_true', help='continue the run in OUT_DIR/NAME from its last.pt')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
-    p.add_argument('--tensorboard', nargs='?', const='', metavar='LOG_DIR',
-                   help='log scalars and attention pictures for TensorBoard into LOG_DIR (default: RUN/tensorboard; '
-                        'the tensorboard extra), then: tensorboard --logdir RUN/tensorboard')
+    # a switch, not an option with an optional value: `--tensorboard DATA` must not take DATA for the log folder
+    p.add_argument('--tensorboard', action='store_true',
+                   help='log scalars and attention pictures for TensorBoard (the tensorboard extra) into RUN/tensorboard, '
+                        'then: tensorboard --logdir RUN/tensorboard')
+    p.add_argument('--tensorboard_dir', metavar='LOG_DIR', help='the folder --tensorboard logs into, instead of RUN/tensorboard')
     return p
 
 def train_config(a)->TrainConfig: # parsed arguments of `train_parser`
     "The run's config from the arguments (the data not yet resolved)."
     return config_from(a, TRAIN_FIELDS)
 
+def test_split_origin(cfg:TrainConfig,    # the run's config, its data resolved
+                      index:pd.DataFrame, # the index it trains from
+                     )->str:
+    "Where a run's test split comes from, in words: an index's, the data set's own test part, or a share of its photos."
+    n, p = int((index.split == 'test').sum()), data_path(cfg.data)
+    if p.suffix == '.csv': return f"test split: the index's, {n:,} photos"
+    if (find_dataset(p).items.split == 'test').any(): return f"test split: the data set's own test part, {n:,} photos"
+    return f"test split: {cfg.test_frac:.0%} of the data set's usable photos (split seed {cfg.split_seed}), {n:,} photos"
+
+def resume_command(prog:str, argv:list)->str: # the command's name; the arguments it was given
+    "The command line that continues an interrupted run: the same arguments and `--resume`."
+    return shlex.join([prog, *argv, *([] if '--resume' in argv else ['--resume'])])
+
 def train_cli(argv:list|None=None): # arguments (default: the process's)
-    "Train a model on a waste-photo folder; writes a run folder with history, checkpoints and figures."
+    """Train a model on a waste-photo folder; writes a run folder with history, checkpoints and figures. Ctrl-C keeps
+    the last completed epoch, prints the command that resumes the run and exits with status 130, no traceback."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     def run(a):
         cfg = train_config(a)
         cfg = cfg.replace(data=resolve_data(a, cfg.data))
-        cbs = [] if a.tensorboard is None else [TensorBoardCallback(a.tensorboard or None)]   # fails before training without the extra
+        cbs = [TensorBoardCallback(a.tensorboard_dir)] if a.tensorboard or a.tensorboard_dir else []   # fails before training without the extra
         t = Trainer(cfg, cbs=cbs, progress=not a.quiet)   # under torchrun: one of several processes (chapter 03)
-        if t.main: print(f"training {t.run_dir} on {t.device} x {t.world} ({len(t.data.train.dataset)} train, {len(t.data.val.dataset)} val images)")
-        t.fit(resume=a.resume)
+        if t.main: print(f"training {t.run_dir} on {t.device} x {t.world} ({len(t.data.train.dataset)} train, {len(t.data.val.dataset)} val images; "
+                         f"{test_split_origin(cfg, t.data.index)})")
+        try: t.fit(resume=a.resume)
+        except KeyboardInterrupt:   # checkpoints and history are written whole or not at all (Run's files): the last epoch stands
+            if t.main:
+                done = t.run.load_state('last', 'cpu')['epoch'] if t.run.checkpoint('last').exists() else 0
+                print(f"\ninterrupted: {t.run_dir} keeps {done} of {cfg.epochs} epochs; continue with\n  "
+                      f"{resume_command('waste_cbam_train', argv)}", file=sys.stderr)
+            sys.exit(130)
         if t.main: print(json.dumps(t.result(), indent=2))
+        if t.main: print(f"next, the test split's metrics and figures: {shlex.join(['waste_cbam_evaluate', str(t.run_dir)])} (--explain, --speed: more)")
         if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
     run_command(train_parser(), run, argv)
 
@@ -235,11 +268,12 @@ TUNE_FIELDS = [n for n in config_fields() if n not in {'data', 'out_dir', 'name'
 GRID_SIZE = len(ParameterGrid(grid_values()))
 
 def tune_parser()->Parser:
+    "The `waste_cbam_tune` parser: the data, the config fields outside the search space (preset 'trial' by default), `--method` and the grid and bayes search options."
     p = parser('waste_cbam_tune', "Tune a CBAM-ResNet over the researchers' search space: grid search or Optuna TPE.")
     add_data(p); add_config(p, TUNE_FIELDS, default='trial')   # a trial is judged on validation: never refit
     p.add_argument('--method', default='bayes', choices=['grid', 'bayes'], help='grid search or Bayesian (TPE) search')
     p.add_argument('--out_dir', default='runs/search', help='search folder: results.csv, runs/, study.db')
-    p.add_argument('--max_epochs', type=int, default=MAX_EPOCHS, help='cap on the epochs of one trial')
+    p.add_argument('--max_epochs', type=int, default=MAX_EPOCHS, help='cap on the epochs of one trial: a trial trains the smaller of --epochs and this')
     p.add_argument('--search_seed', type=int, default=0, help='seed of the grid subset or of TPE; -1: unseeded (extra bayes workers)')
     p.add_argument('--n_subset', type=int, help=f'grid: train only N combinations drawn at random (default: all {GRID_SIZE} of the grid)')
     p.add_argument('--n_trials', type=int, default=20, help='bayes: finished trials of the whole study (all workers)')
@@ -247,6 +281,7 @@ def tune_parser()->Parser:
     p.add_argument('--storage', help='bayes: SQLAlchemy URL shared by workers (default: sqlite:///OUT_DIR/study.db)')
     p.add_argument('--study', default='waste_cbam', help='bayes: study name in the storage')
     p.add_argument('--heartbeat', type=int, default=10, help='bayes: seconds between heartbeats; a worker silent for 3 is retried')
+    p.add_argument('--yes', action='store_true', help='grid: run it even when it is estimated at over a day')
     return p
 
 def tune_cli(argv:list|None=None): # arguments (default: the process's)
@@ -254,13 +289,19 @@ def tune_cli(argv:list|None=None): # arguments (default: the process's)
     p = tune_parser()
     def run(a):
         if a.method == 'bayes' and a.n_subset is not None: p.error('--n_subset is for --method grid')
+        if a.method == 'grid' and a.search_seed < 0: p.error('--search_seed -1 (unseeded) is for extra bayes workers; a grid subset needs a seed')
         base = config_from(a, TUNE_FIELDS)
         base = base.replace(data=resolve_data(a))
         if a.method == 'grid':
             n = min(a.n_subset or GRID_SIZE, GRID_SIZE)
-            print(f"grid search: {n} of {GRID_SIZE} combinations, at most {min(base.epochs, a.max_epochs)} epochs each", flush=True)
-            seed = max(a.search_seed, 0)
-            print(grid_search(base, a.out_dir, n_subset=a.n_subset, seed=seed, max_epochs=a.max_epochs).to_string())
+            e = grid_estimate(base, n, a.max_epochs)
+            say = (f"{n} of {GRID_SIZE} combinations x at most {e['epochs']} epochs x {e['train_images']:,} training images at "
+                   f"{e['ms_per_image']:.1f} ms each (measured here): at most {e['hours']:.1f} hours")
+            if e['hours'] > 24 and not a.yes:
+                raise ValueError(f"grid search: {say}, {e['hours'] / 24:.1f} days: pass --n_subset N to train N combinations "
+                                 "drawn at random, or --yes to run them all")
+            print(f"grid search: {say}", flush=True)
+            print(grid_search(base, a.out_dir, n_subset=a.n_subset, seed=a.search_seed, max_epochs=a.max_epochs).to_string())
         else:
             import optuna
             optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -276,10 +317,12 @@ STUDY_FIELDS = [n for n in config_fields() if n not in {'data', 'out_dir', 'name
                                                        *(k for vs, _ in STUDIES.values() for v in vs.values() for k in v)}]   # the variants set these
 
 def study_parser()->Parser:
+    "The `waste_cbam_study` parser: the study, the data, the config fields the variants leave alone (preset 'trial' by default), `--variants`, `--seeds` and `--out_dir`."
     p = parser('waste_cbam_study', 'Train and evaluate the baselines or the ablation variants, several seeds each, then print the summary.')
     p.add_argument('study', choices=list(STUDIES), help='which study')
     add_data(p); add_config(p, STUDY_FIELDS, default='trial')
-    p.add_argument('--variants', help='comma-separated variant names (default: all of the study)')
+    p.add_argument('--variants', help='comma-separated variant names (default: all of the study); '
+                   + '; '.join(f"{k}: {', '.join(v)}" for k, (v, _) in STUDIES.items()))
     p.add_argument('--seeds', default='0,1,2', help='comma-separated seeds')
     p.add_argument('--out_dir', default='runs/study', help='study folder: STUDY.csv and runs/')
     return p
@@ -304,16 +347,17 @@ def add_run(p:Parser, # the parser of a command that reads a run folder
     "The positional run folder, `--checkpoint` and `--device`."
     p.add_argument('run_dir', help='a run folder of waste_cbam_train')
     p.add_argument('--checkpoint', default='best', choices=['best', 'last'], help='which checkpoint')
-    p.add_argument('--device', help='cpu, cuda, ... (default: cuda when available)')
+    p.add_argument('--device', help="'cuda', 'cpu', 'cuda:1', ... (default: CUDA when available)")
 
 def evaluate_parser()->Parser:
+    "The `waste_cbam_evaluate` parser: the run folder, `--checkpoint`, `--device`, `--split` or `--data` (and `--name`), `--batch_size` and the `--speed`, `--explain` and `--export` switches."
     p = parser('waste_cbam_evaluate', 'Evaluate a trained run on a split (or a labelled folder): metrics.json, predictions.csv and figures in the run folder.')
     add_run(p)
     p.add_argument('--split', default='test', choices=['test', 'val', 'train'], help="the split of the run's index to evaluate")
     p.add_argument('--data', help="a labelled folder (any layout of waste_cbam_prepare) to evaluate instead of a split; "
                                   "results, leaks and audit in RUN_DIR/eval/NAME")
     p.add_argument('--name', help="with --data: the results' folder under RUN_DIR/eval (default: the folder's name)")
-    p.add_argument('--batch_size', type=int, default=64, help='images per batch')
+    p.add_argument('--batch_size', type=int, default=64, help='images per batch (inference: no gradients kept)')
     for flag, help in (('speed', 'also measure latency, throughput and memory (speed.csv)'),
                        ('explain', 'also write the attention / Grad-CAM and mistakes figures (of a split)'),
                        ('export', 'also export TorchScript and ONNX into RUN_DIR/export (the export extra)')):
@@ -346,15 +390,16 @@ def evaluate_cli(argv:list|None=None): # arguments (default: the process's)
 
 # %% ../nbs/10_cli.ipynb #50d12e95
 def predict_parser()->Parser:
-    p = parser('waste_cbam_predict', "Predict the run's classes for photos; unreadable files are listed, not fatal.")
+    "The `waste_cbam_predict` parser: the run folder, `--checkpoint`, `--device`, the photos, `--csv` and `--batch_size`."
+    p = parser('waste_cbam_predict', "Predict the run's classes for photos; unreadable files are listed, not fatal, unless not one could be read (status 2).")
     add_run(p)
     p.add_argument('photos', nargs='+', help='image files and/or folders')
     p.add_argument('--csv', help='write the table to this CSV file instead of printing it')
-    p.add_argument('--batch_size', type=int, default=32, help='images per forward pass')
+    p.add_argument('--batch_size', type=int, default=64, help='images per batch (inference: no gradients kept)')
     return p
 
 def predict_cli(argv:list|None=None): # arguments (default: the process's)
-    "Predict the run's classes for photos; unreadable files are listed, not fatal."
+    "Predict the run's classes for photos; unreadable files are listed, not fatal, unless not one could be read (status 2)."
     def run(a):
         d = predict(a.photos, a.run_dir, which=a.checkpoint, batch_size=a.batch_size, device=device_of(a))
         if a.csv: d.to_csv(a.csv, index=False); print(f"wrote {a.csv}")
@@ -363,10 +408,12 @@ def predict_cli(argv:list|None=None): # arguments (default: the process's)
                 print(d[['file', 'label', 'probability', 'error']].to_string(index=False))
         nbad = int((d.error != '').sum())
         print(f"{len(d)} files, {len(d) - nbad} predicted, {nbad} could not be read")
+        if nbad == len(d): raise ValueError(f"not one of the {len(d)} files could be read as a photo (see the error column)")
     run_command(predict_parser(), run, argv)
 
 # %% ../nbs/10_cli.ipynb #ff6fa8cf
 def demo_parser()->Parser:
+    "The `waste_cbam_demo` parser: the run folder, `--checkpoint`, `--device`, `--host`, `--port` and `--examples`."
     p = parser('waste_cbam_demo', 'A web page on a trained run: upload photos, see the class probabilities, CBAM attention and Grad-CAM.')
     add_run(p)
     p.add_argument('--host', default='127.0.0.1', help="address to listen on ('0.0.0.0': every interface)")

@@ -58,8 +58,8 @@ class TrainConfig:
                               SAMPLERS, data='sampler', hashed='always')
     num_workers:int|None = option(None, 'DataLoader processes (None: 0 with a cache, all cores without)', data='num_workers', hashed='always', low=0)
     limit:int|None = option(None, 'at most this many images per split (tests, smoke runs)', data='limit', hashed='always', low=1)
-    val_frac:float = option(0.15, "validation fraction of a data folder's pool (an index.csv has its split)", data='val', hashed='always', low=0)
-    test_frac:float = option(0.15, "test fraction of a data folder's pool (0 where the folder has its own test split)", data='test', hashed='always', low=0)
+    val_frac:float = option(0.15, "validation fraction of a data folder's pool (not used with an index.csv: it has its splits)", data='val', hashed='always', low=0)
+    test_frac:float = option(0.15, "test fraction of a data folder's pool (not used where the folder has its own test split, which is kept)", data='test', hashed='always', low=0)
     split_seed:int = option(42, "seed of a data folder's train/val/test split (fixed across runs, so runs compare)", data='split_seed', hashed='always')
     augment:dict = option({}, 'keyword arguments of `BatchAugment` (scale, ratio, flip, jitter), as JSON on a command line', data='augment', hashed='always')
     refit:bool = option(False, 'train on train + val: the final model, once the recipe was chosen on validation (val scores are then not estimates)',
@@ -207,7 +207,8 @@ def data_kwargs(cfg:TrainConfig)->dict: # a config
             if f.metadata['data'] and n != 'data'}
 
 # %% ../nbs/02b_config.ipynb #071428ee
-def config_hash(cfg:TrainConfig)->str:
+def config_hash(cfg:TrainConfig, # the config to name
+               )->str:
     """Ten hex digits naming what a config trains: a SHA-1 of its JSON, each field entered as its `hashed`
     fact says: always; only when it differs from its default (fields added after the first release, so the
     folders of finished runs keep their names when the config grows); or blank (`name`, `out_dir`)."""

@@ -379,7 +379,8 @@ def _reset_peak_rss()->bool:
         return True
     except OSError: return False
 
-def device_name(device:str|torch.device)->str:
+def device_name(device:str|torch.device, # 'cpu', 'cuda', 'cuda:1', ...
+               )->str:
     "The CPU model or the GPU name."
     dev = torch.device(device)
     if dev.type == 'cuda': return torch.cuda.get_device_name(dev)

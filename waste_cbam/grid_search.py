@@ -16,7 +16,8 @@ from .trainer import run_trial
 
 # %% auto #0
 __all__ = ['SPACE', 'MAX_EPOCHS', 'RESULT_COLUMNS', 'grid_values', 'params_key', 'trial_config', 'space_key', 'result_row',
-           'ResultsTable', 'grid_search', 'plot_search', 'plot_heatmap', 'plot_best_curves']
+           'ResultsTable', 'grid_search', 'train_images', 'seconds_per_image', 'grid_estimate', 'plot_search',
+           'plot_heatmap', 'plot_best_curves']
 
 # %% ../nbs/04_grid_search.ipynb #88f12472
 SPACE = {
@@ -43,7 +44,8 @@ def _canon(k, v):
     if isinstance(v, (float, np.floating)) and float(v).is_integer(): return int(v)
     return v.item() if isinstance(v, np.generic) else v
 
-def params_key(params:dict)->str:
+def params_key(params:dict, # {parameter: value}
+              )->str:
     "A canonical text of a parameter set (sorted keys, canonical types)."
     return json.dumps({k: _canon(k, v) for k, v in params.items()}, sort_keys=True)
 
@@ -57,11 +59,16 @@ def trial_config(base:TrainConfig,        # the config every trial starts from
                                     "set refit=False (--no-refit), or start from the 'trial' preset.")
     return hashed_run(base.replace(**params, epochs=min(base.epochs, max_epochs)), out_dir)
 
-def space_key(cfg:TrainConfig)->str:
+def space_key(cfg:TrainConfig, # a trial's config
+             )->str:
     "The key of a trial in a results table: its values of every parameter of `SPACE`."
     return params_key({k: getattr(cfg, k) for k in SPACE})
 
-def result_row(method:str, trial:int, params:dict, r:dict)->dict:
+def result_row(method:str,   # the search: 'grid' or 'bayes'
+               trial:int,    # the trial's number in its search
+               params:dict,  # the trial's parameters, {name: value}
+               r:dict,       # `run_trial`'s result
+              )->dict:
     "One row of the common results table from `run_trial`'s result."
     row = dict(method=method, trial=trial, **params, error='')
     row.update({k: r.get(k) for k in RESULT_COLUMNS if k in r and k not in row or k == 'error' and r.get('error')})
@@ -111,10 +118,64 @@ def grid_search(base:TrainConfig,          # config every trial starts from (dat
                           f"{r.get('best_val_f1', float('nan')):.4f} ({time.time() - t0:.0f}s)", flush=True)
     return table.read()
 
+# %% ../nbs/04_grid_search.ipynb #cde68c5d
+def train_images(cfg:TrainConfig)->int: # a config whose `data` names a folder or an index.csv
+    "How many images `cfg` trains on: the index's train split, or the folder's train part and its pool less val and test."
+    from waste_cbam.data import data_path, find_dataset
+    p = data_path(cfg.data)
+    if p.suffix == '.csv': split = pd.read_csv(p, usecols=['split']).split
+    else: split = find_dataset(p).items.split
+    pool = (split == 'pool').sum()
+    n = int((split == 'train').sum() + round(pool * (1 - cfg.val_frac - (0 if (split == 'test').any() else cfg.test_frac))))
+    n += int(cfg.refit and round(pool * cfg.val_frac)) + int(cfg.refit and (split == 'val').sum())
+    return min(n, cfg.limit) if cfg.limit else n
+
+def seconds_per_image(cfg:TrainConfig, # the model, side, batch, precision and layout to time
+                      device:str|None=None, # None = CUDA when available
+                      steps:int=3,          # timed training steps, after one warm-up step
+                     )->float:
+    "Seconds one training image costs: forward, loss, backward and AdamW step on random images, as the trainer runs them."
+    import torch
+    from torch import nn
+    from waste_cbam.models import build_model
+    from waste_cbam.trainer import cpu_bf16_native
+    device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    model = build_model(cfg, 2).to(device)
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    amp = (getattr(torch, cfg.amp_dtype) if device.type == 'cuda' else torch.bfloat16) if cfg.amp else None
+    if device.type == 'cpu' and not cpu_bf16_native(): amp = None
+    x = torch.randn(cfg.batch_size, 3, cfg.img_size, cfg.img_size, device=device).contiguous(memory_format=fmt)
+    y = torch.randint(0, 2, (cfg.batch_size,), device=device)
+    def step():
+        with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+            loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+    step()
+    if device.type == 'cuda': torch.cuda.synchronize(device)
+    t0 = time.perf_counter()
+    for _ in range(steps): step()
+    if device.type == 'cuda': torch.cuda.synchronize(device)
+    return (time.perf_counter() - t0) / (steps * cfg.batch_size)
+
+def grid_estimate(base:TrainConfig,           # the config every trial starts from
+                  n:int,                      # combinations to train
+                  max_epochs:int=MAX_EPOCHS,  # cap on the epochs of one trial
+                  s_per_image:float|None=None, # measured with `seconds_per_image` when None
+                  device:str|None=None,       # where to measure
+                 )->dict:
+    "The most a grid of `n` combinations of `base` costs: epochs, training images, seconds per image, hours."
+    s = seconds_per_image(base, device) if s_per_image is None else s_per_image
+    epochs, images = min(base.epochs, max_epochs), train_images(base)
+    return dict(combinations=n, epochs=epochs, train_images=images, ms_per_image=1e3 * s,
+                hours=n * epochs * images * s * 1.1 / 3600)   # a tenth more for validation
+
 # %% ../nbs/04_grid_search.ipynb #16c4aa69
 def plot_search(results:pd.DataFrame,       # a results table
                 metric:str='best_val_f1',   # column to plot
-                title:str='Search results'):
+                title:str='Search results', # the figure's title
+               ):
     "The metric against each parameter of `SPACE`, one panel each, coloured by search method."
     import matplotlib.pyplot as plt, seaborn as sns
     ok = results[results.status.isin(SCORED)]
@@ -127,7 +188,11 @@ def plot_search(results:pd.DataFrame,       # a results table
     fig.suptitle(title); fig.tight_layout()
     return fig
 
-def plot_heatmap(results:pd.DataFrame, x:str='lr', y:str='weight_decay', metric:str='best_val_f1'):
+def plot_heatmap(results:pd.DataFrame,      # a results table
+                 x:str='lr',                # the parameter along the columns
+                 y:str='weight_decay',      # the parameter along the rows
+                 metric:str='best_val_f1',  # the column averaged in each cell (trials of a SCORED status only)
+                ):
     "Mean of `metric` over every pair of values of `x` and `y`."
     import matplotlib.pyplot as plt, seaborn as sns
     ok = results[results.status.isin(SCORED)]
@@ -137,7 +202,10 @@ def plot_heatmap(results:pd.DataFrame, x:str='lr', y:str='weight_decay', metric:
     ax.set(title=f'{metric}: mean over the other parameters', xlabel=x, ylabel=y)
     return fig
 
-def plot_best_curves(results:pd.DataFrame, k:int=3, metric:str='val_f1'):
+def plot_best_curves(results:pd.DataFrame,  # a results table, with the trials' run_dir
+                     k:int=3,               # how many trials: the best by best_val_f1
+                     metric:str='val_f1',   # the history column plotted against the epoch
+                    ):
     "Validation curves of the `k` best trials, read from their run folders' history.csv."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.6))

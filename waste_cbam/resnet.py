@@ -19,11 +19,17 @@ __all__ = ['ATTENTIONS', 'DEPTHS', 'PAPER', 'conv3x3', 'conv1x1', 'BasicBlock', 
            'v1_layout', 'model_summary']
 
 # %% ../nbs/02_resnet.ipynb #681d0381
-def conv3x3(cin:int, cout:int, stride:int=1) -> nn.Conv2d:
+def conv3x3(cin:int,      # input channels
+            cout:int,     # output channels
+            stride:int=1, # stride (2 halves the feature map's side)
+           ) -> nn.Conv2d:
     "3x3 convolution with padding, no bias (batch norm follows)"
     return nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
 
-def conv1x1(cin:int, cout:int, stride:int=1) -> nn.Conv2d:
+def conv1x1(cin:int,      # input channels
+            cout:int,     # output channels
+            stride:int=1, # stride (2 halves the feature map's side)
+           ) -> nn.Conv2d:
     "1x1 convolution, no bias"
     return nn.Conv2d(cin, cout, 1, stride, bias=False)
 
@@ -182,7 +188,8 @@ def cbam_resnet(depth:int=18, # 18, 34, 50 or 101
     return m
 
 # %% ../nbs/02_resnet.ipynb #36b7d367
-def torchvision_weights_url(depth:int) -> str:
+def torchvision_weights_url(depth:int, # ResNet depth: 18, 34, 50 or 101
+                           ) -> str:
     "Where torchvision's ImageNet weights for ResNet-`depth` are published (no download happens here)"
     from torchvision import models
     w = {18: models.ResNet18_Weights, 34: models.ResNet34_Weights, 50: models.ResNet50_Weights,
@@ -257,7 +264,8 @@ def count_flops(model:nn.Module, # an image model taking (B, 3, H, W)
 PAPER = {('ResNet-18', 'none'): (11.69, 1.814), ('ResNet-18', 'cbam'): (11.78, 1.815),
          ('ResNet-50', 'none'): (25.56, 3.858), ('ResNet-50', 'cbam'): (28.09, 3.864)}
 
-def v1_layout(model:ResNet) -> ResNet:
+def v1_layout(model:ResNet, # a ResNet; only its Bottleneck blocks change
+             ) -> ResNet:
     "Move each downsampling bottleneck's stride from the 3x3 to the first 1x1 convolution (original ResNet), in place"
     for blk in model.modules():
         if isinstance(blk, Bottleneck) and blk.stride != 1:

@@ -119,14 +119,20 @@ def predictions(self:Run, split:str='test')->pd.DataFrame|None: # the split eval
     return pd.read_csv(f) if f.exists() else None
 Run.predictions = predictions
 
-def load_state(self:Run, which:str='last', device:str='cpu')->dict:
+def load_state(self:Run,
+               which:str='last', # the checkpoint: 'best' or 'last'
+               device:str='cpu', # where the tensors are loaded (`map_location`): 'cpu', 'cuda', ...
+              )->dict:
     "A checkpoint's full state (model, optimiser, history, config, classes ...), loaded with `weights_only=True`."
     p = self.checkpoint(which)
     if not p.exists(): raise FileNotFoundError(f"No {which}.pt in {self.path}: is it a run folder of a finished run?")
     return torch.load(p, map_location=device, weights_only=True)
 Run.load_state = load_state
 
-def load_model(self:Run, which:str='best', device:str='cpu'):
+def load_model(self:Run,
+               which:str='best', # the checkpoint: 'best' or 'last'
+               device:str='cpu', # where the model is loaded and put: 'cpu', 'cuda', ...
+              ):
     "The trained model (in eval mode) and its class names, built from the checkpoint's own config."
     s = self.load_state(which, device)
     m = build_model(TrainConfig.from_json(json.dumps(s['config'])), len(s['classes'])); m.load_state_dict(s['model'])
@@ -135,7 +141,8 @@ Run.load_model = load_model
 
 def load_model(run_dir:str|Path,    # a run folder
                which:str='best',    # 'best' or 'last'
-               device:str='cpu'):
+               device:str='cpu',    # where the model is loaded and put: 'cpu', 'cuda', ...
+              ):
     "The trained model of a run folder (in eval mode) and its class names."
     return Run(run_dir).load_model(which, device)
 
@@ -150,24 +157,32 @@ def _atomic(path:Path, write):
     return path
 
 def create(self:Run)->Run:
+    "Make the run folder and its `figures/`; returns self."
     self.figures.mkdir(parents=True, exist_ok=True); return self
 Run.create = create
 
-def write_config(self:Run, cfg:TrainConfig)->Path: return _atomic(self.config_file, lambda p: p.write_text(cfg.to_json()))
+def write_config(self:Run, cfg:TrainConfig)->Path:
+    "Write `cfg` as the run's `config.json`, whole or not at all; returns its path."
+    return _atomic(self.config_file, lambda p: p.write_text(cfg.to_json()))
 Run.write_config = write_config
 
-def write_index(self:Run, index:pd.DataFrame)->Path: return _atomic(self.index_file, lambda p: save_index(index, p))
+def write_index(self:Run, index:pd.DataFrame)->Path:
+    "Write `index` as the run's `index.csv`, whole or not at all; returns its path."
+    return _atomic(self.index_file, lambda p: save_index(index, p))
 Run.write_index = write_index
 
 def write_history(self:Run, history:pd.DataFrame)->Path:
+    "Write `history` as the run's `history.csv`, whole or not at all; returns its path."
     return _atomic(self.history_file, lambda p: history.to_csv(p, index=False))
 Run.write_history = write_history
 
 def write_result(self:Run, result:dict)->Path:
+    "Write `result` as the run's `result.json`, whole or not at all; returns its path."
     return _atomic(self.result_file, lambda p: p.write_text(json.dumps(result, indent=2)))
 Run.write_result = write_result
 
 def save_state(self:Run, state:dict, which:str)->Path: # the training state, 'best' or 'last'
+    "Save `state` (`torch.save`) as the run's `which` checkpoint, `best.pt` or `last.pt`, whole or not at all; returns its path."
     return _atomic(self.checkpoint(which), lambda p: torch.save(state, p))
 Run.save_state = save_state
 
@@ -179,10 +194,12 @@ def save_figure(self:Run, fig, name:str, dpi:int=110, split:str|None=None)->Path
 Run.save_figure = save_figure
 
 def write_metrics(self:Run, metrics:dict, split:str='test')->Path:
+    "Write `metrics` as JSON into the run's metrics file of `split`, whole or not at all; returns its path."
     return _atomic(self.metrics_file(split), lambda p: p.write_text(json.dumps(metrics, indent=2)))
 Run.write_metrics = write_metrics
 
 def write_predictions(self:Run, predictions:pd.DataFrame, split:str='test')->Path:
+    "Write `predictions` as the run's predictions CSV of `split`, whole or not at all; returns its path."
     return _atomic(self.predictions_file(split), lambda p: predictions.to_csv(p, index=False))
 Run.write_predictions = write_predictions
 

@@ -15,8 +15,8 @@ from PIL import Image, ImageDraw
 
 # %% auto #0
 __all__ = ['SPLITS', 'CLASSES', 'KAGGLE_DATASET', 'KAGGLE_CLASSES', 'IMG_EXTS', 'EXT_FORMATS', 'LAYOUTS_HELP', 'DataSource',
-           'find_dataset', 'make_synthetic_data', 'data_path', 'download_data', 'get_data_dir', 'pmap',
-           'default_workers', 'cache_root', 'audit_images', 'audit_summary', 'plot_image_sizes']
+           'find_dataset', 'make_synthetic_data', 'data_path', 'cached_download', 'download_data', 'get_data_dir',
+           'pmap', 'default_workers', 'cache_root', 'audit_images', 'audit_summary', 'plot_image_sizes']
 
 # %% ../nbs/00a_sources.ipynb #9f01d80e
 SPLITS = ('train', 'val', 'test')
@@ -28,8 +28,8 @@ EXT_FORMATS = {'.jpg': 'JPEG', '.jpeg': 'JPEG', '.png': 'PNG', '.bmp': 'BMP', '.
                '.tif': 'TIFF', '.tiff': 'TIFF'}
 LAYOUTS_HELP = """Accepted layouts:
   researchers: ROOT/{train,val,test}/<class>/*.jpg   (e.g. classes organic, recyclable; val/test optional)
-  Kaggle:      ROOT[/DATASET]/{TRAIN,TEST}/{O,R}/*.jpg (O = organic, R = recyclable; TEST optional)
-  folders:     ROOT/<class>/*.jpg                     (one sub-folder per class, two or more classes)
+  Kaggle:      ROOT[/DATASET]/{TRAIN,TEST}/{O,R}/*.jpg (O = organic, R = recyclable; either part alone too)
+  folders:     ROOT/<class>/*.jpg                     (one sub-folder per class, two or more classes; O and R mapped as above)
 Get the data with `--download` (needs `pip install "waste_cbam[download]"` and the network), or by hand from
 https://www.kaggle.com/datasets/techsash/waste-classification-data (CC BY-SA 4.0), and pass the folder."""
 
@@ -65,6 +65,15 @@ def _collect(split_dirs:dict, names:dict|None=None):
             rows += [(str(f), label, split) for f in files]
     return rows, empty
 
+def _coded(d:Path, exact:bool=False)->bool:
+    "Whether `d`'s class folders are the Kaggle codes O and R (with `exact`, only them)."
+    names = {x.name.upper() for x in _subdirs(d)}
+    return names == set(KAGGLE_CLASSES) if exact else set(KAGGLE_CLASSES) <= names
+
+def _kaggle_names(*dirs)->dict:
+    "{folder name: class name} for the Kaggle-coded class folders of `dirs`."
+    return {d.name: KAGGLE_CLASSES[d.name.upper()] for s in dirs for d in _subdirs(s) if d.name.upper() in KAGGLE_CLASSES}
+
 def find_dataset(root:str|Path, # folder holding the images in one of the accepted layouts
                 )->DataSource:
     "Find the image files under `root` and the layout they are in."
@@ -72,21 +81,19 @@ def find_dataset(root:str|Path, # folder holding the images in one of the accept
     if not root.exists(): raise FileNotFoundError(f"Data folder {root} does not exist.\n{LAYOUTS_HELP}")
     if not root.is_dir(): raise NotADirectoryError(f"{root} is a file, not a data folder.\n{LAYOUTS_HELP}")
     base = _ci(root, 'DATASET') or root
-    if _ci(base, 'TRAIN') and {'o', 'r'} <= {d.name.lower() for d in _subdirs(_ci(base, 'TRAIN'))}:
+    kaggle = {s: d for s, n in (('pool', 'TRAIN'), ('test', 'TEST')) if (d := _ci(base, n)) and _coded(d)}
+    if kaggle:   # TRAIN and TEST, or either alone (the official test part on its own)
         layout = 'kaggle'
-        dirs = {'pool': _ci(base, 'TRAIN')}
-        if _ci(base, 'TEST'): dirs['test'] = _ci(base, 'TEST')
-        names = {d.name: KAGGLE_CLASSES[d.name.upper()] for s in dirs.values() for d in _subdirs(s) if d.name.upper() in KAGGLE_CLASSES}
-        rows, empty = _collect(dirs, names)
+        rows, empty = _collect(kaggle, _kaggle_names(*kaggle.values()))
     elif _ci(root, 'train') and _subdirs(_ci(root, 'train')):
         layout = 'researchers'
         aliases = {'train': ('train',), 'val': ('val', 'valid', 'validation'), 'test': ('test',)}
         dirs = {s: next(d for a in al if (d := _ci(root, a))) for s, al in aliases.items()
                 if any(_ci(root, a) for a in al)}
         rows, empty = _collect(dirs)
-    else:
+    else:   # class folders; the Kaggle codes O and R (a TEST folder itself) are organic and recyclable here too
         layout = 'folders'
-        rows, empty = _collect({'pool': root})
+        rows, empty = _collect({'pool': root}, _kaggle_names(root) if _coded(root, exact=True) else None)
     items = pd.DataFrame(rows, columns=['path', 'label', 'split'])
     if items.empty: raise ValueError(f"No image files ({', '.join(sorted(IMG_EXTS))}) found under {root}.\n{LAYOUTS_HELP}")
     if empty: warnings.warn(f"Empty class folders (no images): {', '.join(empty)}")
@@ -144,10 +151,19 @@ def data_path(data:str|Path|None=None, # a data folder or an index.csv; None or 
         raise FileNotFoundError(f"{how} does not exist: give the folder that holds the photographs (or an index.csv).")
     return p
 
+def cached_download(cache_dir:str|Path|None=None, # kagglehub's cache folder; default `cache_root()/'kagglehub'`
+                   )->tuple:
+    "The newest complete copy of the data set in kagglehub's cache: (folder, version), or (None, None)."
+    base = Path(cache_dir or cache_root()/'kagglehub')/'datasets'/KAGGLE_DATASET
+    done = [int(m.name.split('.')[0]) for m in base.glob('*.complete') if m.name.split('.')[0].isdigit()]
+    done = [v for v in sorted(done) if (base/'versions'/str(v)).is_dir()]
+    return (base/'versions'/str(done[-1]), done[-1]) if done else (None, None)
+
 def download_data(cache_dir:str|Path|None=None, # where kagglehub keeps the download; default `cache_root()/'kagglehub'`
                   force:bool=False,             # download again even if a copy is cached
                  )->Path:
-    "Download the researchers' data set from Kaggle with kagglehub (cached); return its folder."
+    """Download the researchers' data set from Kaggle with kagglehub (cached); return its folder. Offline, the newest
+    copy in the cache is used, with a warning that names its version."""
     try: import kagglehub
     except ImportError:
         raise ImportError('Downloading needs kagglehub: pip install "waste_cbam[download]"; or download '
@@ -155,10 +171,15 @@ def download_data(cache_dir:str|Path|None=None, # where kagglehub keeps the down
     dest, old = Path(cache_dir or cache_root()/'kagglehub'), os.environ.get('KAGGLEHUB_CACHE')
     os.environ['KAGGLEHUB_CACHE'] = str(dest)   # kagglehub reads its cache folder from here at each call
     try: return Path(kagglehub.dataset_download(KAGGLE_DATASET, force_download=force))
-    except Exception as e:
-        raise ConnectionError(f"Could not download {KAGGLE_DATASET} from Kaggle ({type(e).__name__}): check the network "
-                              f"(and Kaggle credentials for private data), or download https://www.kaggle.com/datasets/"
-                              f"{KAGGLE_DATASET} by hand, unpack it and pass its folder.") from None
+    except Exception as e:   # kagglehub asks Kaggle for the latest version before it looks in its cache
+        path, version = cached_download(dest)
+        if path is not None and not force:
+            warnings.warn(f"Kaggle could not be reached ({type(e).__name__}): using the cached copy of {KAGGLE_DATASET}, "
+                          f"version {version}, in {path}.")
+            return path
+        raise ConnectionError(f"Could not download {KAGGLE_DATASET} from Kaggle ({type(e).__name__}) and {dest} holds no copy: "
+                              f"check the network, or download https://www.kaggle.com/datasets/{KAGGLE_DATASET} by hand, "
+                              "unpack it and pass the unpacked folder as DATA (the one that holds DATASET/ or TRAIN/).") from None
     finally:
         if old is None: os.environ.pop('KAGGLEHUB_CACHE', None)
         else: os.environ['KAGGLEHUB_CACHE'] = old
@@ -177,7 +198,10 @@ def get_data_dir(fallback:str|Path|None=None, # where to write the generated set
     return dest
 
 # %% ../nbs/00a_sources.ipynb #6ac71de4
-def pmap(fn, chunks, workers):
+def pmap(fn,      # a function of one chunk, picklable (a module-level function)
+         chunks,  # a sized sequence of chunks, one task each
+         workers, # processes; 1 or less: this process
+        ):
     "Lazily map `fn` over `chunks` in `workers` processes (in this process when 1), results in order."
     if workers <= 1 or len(chunks) <= 1:
         yield from map(fn, chunks); return
@@ -287,7 +311,8 @@ def audit_summary(audit:pd.DataFrame, # the table `audit_images` returned
     "How many files have each problem, per class, and how many are usable."
     ex = audit.assign(problem=audit.problems.str.split(';')).explode('problem')
     ex = ex[ex.problem != '']
-    t = ex.groupby(['problem', 'label']).size().unstack(fill_value=0)
+    labels = sorted(audit.label.unique())   # every class, those without a problem file too
+    t = ex.groupby(['problem', 'label']).size().unstack(fill_value=0).reindex(columns=labels, fill_value=0)
     t.loc['(all files)'] = audit.groupby('label').size()
     t.loc['(usable)'] = audit[audit.usable].groupby('label').size()
     t = t.fillna(0).astype(int)
@@ -295,7 +320,8 @@ def audit_summary(audit:pd.DataFrame, # the table `audit_images` returned
     return t
 
 # %% ../nbs/00a_sources.ipynb #6deeb853
-def plot_image_sizes(audit:pd.DataFrame):
+def plot_image_sizes(audit:pd.DataFrame, # the table `audit_images` returned (label, width, height, error)
+                    ):
     "Scatter of image width against height (px), per class, for the decodable files."
     import seaborn as sns
     a = audit[audit.error == '']

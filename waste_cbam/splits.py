@@ -53,12 +53,15 @@ def check_index(index:pd.DataFrame): # an index (path, label, split, sha1)
     return index
 
 # %% ../nbs/00b_splits.ipynb #f166d582
-def save_index(index:pd.DataFrame, path:str|Path)->Path:
+def save_index(index:pd.DataFrame, # an index (path, label, split, ...)
+               path:str|Path,      # the CSV file to write; its folder is created
+              )->Path:
     "Write an index as CSV."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     index.to_csv(path, index=False); return path
 
-def load_index(path:str|Path)->pd.DataFrame:
+def load_index(path:str|Path, # an index CSV (`save_index`'s, or waste_cbam_prepare's index.csv)
+              )->pd.DataFrame:
     "Read an index CSV written by `save_index`, checking that its files still exist."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No index at {path}: run `waste_cbam_prepare DATA_DIR --out {path.parent}` first.")
@@ -116,7 +119,9 @@ def prepare(data_dir:str|Path,        # data folder in any accepted layout
     return index
 
 # %% ../nbs/00b_splits.ipynb #2c223c82
-def plot_split_counts(index:pd.DataFrame, ax=None):
+def plot_split_counts(index:pd.DataFrame, # an index (label and split columns)
+                      ax=None,            # matplotlib axes to draw on; None: a new 6 x 3.5 in figure
+                     ):
     "Bar chart of images per class in each split, with the counts written on the bars."
     import matplotlib.pyplot as plt, seaborn as sns
     if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
@@ -126,7 +131,12 @@ def plot_split_counts(index:pd.DataFrame, ax=None):
     ax.set(title='Images per class and split', xlabel='split', ylabel='images')
     return ax
 
-def show_samples(index:pd.DataFrame, n:int=12, ncols:int=6, seed:int=0, split:str='train'):
+def show_samples(index:pd.DataFrame, # an index (path, label, split)
+                 n:int=12,           # images to show (at most the split's size)
+                 ncols:int=6,        # images per row of the grid
+                 seed:int=0,         # seed of the random draw
+                 split:str='train',  # the split drawn from: 'train', 'val' or 'test'
+                ):
     "A grid of `n` random images of `split` with their labels."
     import matplotlib.pyplot as plt
     s = index[index.split == split].sample(n, random_state=seed)

@@ -37,12 +37,14 @@ __all__ = ['EVENTS', 'data_for', 'seed_everything', 'epoch_seed', 'CancelBatchEx
            'plot_history', 'run_trial', 'tb_tag', 'TensorBoardCallback']
 
 # %% ../nbs/03_trainer.ipynb #eb28bb4f
-def data_for(cfg:TrainConfig)->WasteData:
+def data_for(cfg:TrainConfig, # the run's config: its data (folder, index or None) and data fields
+            )->WasteData:
     "The loaders `cfg` trains on (its data folder or index, or $WASTE_CBAM_DATA), built as its data fields say."
     return get_dataloaders(str(data_path(cfg.data)), **data_kwargs(cfg), seed=cfg.seed, verbose=False)
 
 # %% ../nbs/03_trainer.ipynb #c8179c6b
-def seed_everything(seed:int):
+def seed_everything(seed:int, # the seed (NumPy's taken modulo 2**32)
+                   ):
     "Seed Python, NumPy and torch (all devices)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
@@ -175,7 +177,9 @@ def add_cbs(self:Trainer, cbs:list): # `Callback`s
     return self
 
 @patch
-def remove_cbs(self:Trainer, cbs:list):
+def remove_cbs(self:Trainer,
+               cbs:list, # the callbacks to remove (matched by identity)
+              ):
     "Remove callbacks; returns self."
     keep = [cb for cb in self.cbs if all(cb is not c for c in cbs)]
     self.cbs = []; return self.add_cbs(keep)
@@ -262,7 +266,9 @@ def _autocast(self:Trainer):
 
 # %% ../nbs/03_trainer.ipynb #4cc23c06
 @patch
-def history_df(self:Trainer)->pd.DataFrame: return pd.DataFrame(self.history)
+def history_df(self:Trainer)->pd.DataFrame:
+    "The history so far as a table, one row per finished epoch."
+    return pd.DataFrame(self.history)
 
 @patch
 def result(self:Trainer)->dict:
@@ -277,17 +283,20 @@ def result(self:Trainer)->dict:
                 data_wait_share=(sum(r['data_wait'] for r in h) / max(1e-9, sum(r['epoch_time'] for r in h))) if h else None)
 
 @patch
-def _state(self:Trainer)->dict:
-    return dict(model=self.model.state_dict(), opt=self.opt.state_dict(),
-                sched=self.sched.state_dict() if self.sched is not None else {}, scaler=self.scaler.state_dict(),
-                epoch=self.epoch, history=self.history, best=self.best, best_epoch=self.best_epoch,
-                train_seconds=self.train_seconds, classes=list(self.classes), config=json.loads(self.cfg.to_json()),
-                callbacks={type(cb).__name__: s for cb in self.cbs if (s := cb.state_dict())})
+def _state(self:Trainer, resume:bool=True)->dict: # also what continuing the run needs (optimiser, scheduler, scaler, callbacks)
+    "The training state: the model and its record; with `resume`, everything `load_checkpoint` restores."
+    s = dict(model=self.model.state_dict(), epoch=self.epoch, history=self.history, best=self.best, best_epoch=self.best_epoch,
+             train_seconds=self.train_seconds, classes=list(self.classes), config=json.loads(self.cfg.to_json()))
+    if resume: s |= dict(opt=self.opt.state_dict(), sched=self.sched.state_dict() if self.sched is not None else {},
+                         scaler=self.scaler.state_dict(), callbacks={type(cb).__name__: cs for cb in self.cbs if (cs := cb.state_dict())})
+    return s
 
 @patch
 def save_checkpoint(self:Trainer, which:str): # 'best' or 'last'
-    "Write the full training state into the run folder (never half a file: `Run.save_state`)."
-    self.run.save_state(self._state(), which)
+    """Write the training state into the run folder (never half a file: `Run.save_state`): `last.pt` all of it, to
+    resume from; `best.pt` the model and its record only (AdamW's state is twice the model's size, and no run resumes
+    from its best epoch)."""
+    self.run.save_state(self._state(resume=which == 'last'), which)
 
 @patch
 def load_checkpoint(self:Trainer, which:str='last'): # 'best' or 'last'
@@ -295,6 +304,7 @@ def load_checkpoint(self:Trainer, which:str='last'): # 'best' or 'last'
     s = self.run.load_state(which, self.device)
     if s['classes'] != list(self.classes):
         raise ValueError(f"{self.run.checkpoint(which)} was trained on classes {s['classes']}, the data has {list(self.classes)}")
+    if 'opt' not in s: raise ValueError(f"{self.run.checkpoint(which)} holds the model only, not the optimiser's state: a run resumes from last.pt")
     self.model.load_state_dict(s['model']); self.opt.load_state_dict(s['opt'])
     if self.sched is not None: self.sched.load_state_dict(s['sched'])
     self.scaler.load_state_dict(s['scaler'])
