@@ -48,7 +48,7 @@ def parser(prog:str,        # the command's name
     "A parser with `--version`, `--threads` and each default shown once in `--help`."
     p = Parser(prog=prog, description=description, formatter_class=HelpFormatter)
     p.add_argument('--version', action='version', version=f'%(prog)s {waste_cbam.__version__}')
-    p.add_argument('--threads', type=int, metavar='N', help="CPU threads torch computes with (default: torch's, one per core); "
+    p.add_argument('--threads', type=int, metavar='N', default=argparse.SUPPRESS, help="CPU threads torch computes with (default: torch's, one per core); "
                    'every timing depends on it')
     return p
 
@@ -58,9 +58,9 @@ def run_command(p:Parser,        # the command's parser
                ):
     "Parse `argv` and run; a user's error (bad value, missing file, no network, missing extra) is one line and exit status 2, Ctrl-C one line and 130."
     args = p.parse_args(argv)
-    if args.threads is not None:
-        if args.threads < 1: p.error(f'argument --threads: {args.threads} threads: give 1 or more')
-        torch.set_num_threads(args.threads)
+    if (n := getattr(args, 'threads', None)) is not None:   # absent unless given, like every option
+        if n < 1: p.error(f'argument --threads: {n} threads: give 1 or more')
+        torch.set_num_threads(n)
     try: run(args)
     except (ValueError, OSError, ImportError) as e:
         p.exit(2, f"{p.prog}: error: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}\n")
